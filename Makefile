@@ -1,0 +1,53 @@
+# article-recs: every command the README mentions. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DBT_PROFILES_DIR := $(CURDIR)
+export DBT_PROJECT_DIR := $(CURDIR)
+export GX_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+
+# demo data: about 200k events, 2 sites, 14 days
+DEMO_DIR := data/demo
+DEMO_ARGS := --users 3000 --articles 600 --days 14 --sites 2 --seed 7
+
+.PHONY: help install system-deps demo generate build docs test lint quality dagster pg-up pg-down bench bench-quick report clean
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the pinned dependencies
+
+system-deps: ## install PostgreSQL and Chromium from Debian's packages when missing (needs root)
+	@bash scripts/system-deps.sh
+
+generate: $(STAMP) ## generate the demo Snowplow events into data/demo
+	$(BIN)/article-recs generate --out $(DEMO_DIR) $(DEMO_ARGS)
+
+demo: $(STAMP) ## generate demo events, build everything on DuckDB, print a summary
+	$(BIN)/article-recs demo --out $(DEMO_DIR) $(DEMO_ARGS)
+
+build: $(STAMP) ## dbt build on the default target (DuckDB)
+	$(BIN)/dbt build
+
+docs: $(STAMP) ## generate and serve the dbt docs site on localhost:8080
+	$(BIN)/dbt docs generate && $(BIN)/dbt docs serve --host 127.0.0.1 --port 8080 --no-browser
+
+test: $(STAMP) system-deps ## run the test suite (pytest, with dbt builds on generated data) and lint
+	$(BIN)/python -m pytest
+
+lint: $(STAMP) ## ruff on Python, sqlfluff on the SQL models
+	$(BIN)/ruff check article_recs orchestration python_models tests
+
+clean: ## remove generated data, warehouses, dbt target, reports
+	rm -rf data warehouse target logs reports bench

@@ -1,0 +1,72 @@
+{#- Cross-database helpers the shared models use. Each has a duckdb__ and a postgres__ variant;
+    the default__ variant is written in the most widely supported SQL. -#}
+
+{#- The first capture group of a regular expression held in a column (or NULL when it does not match). -#}
+{% macro regexp_extract_group(string, pattern) -%}
+    {{ return(adapter.dispatch('regexp_extract_group', 'article_recs')(string, pattern)) }}
+{%- endmacro %}
+{% macro duckdb__regexp_extract_group(string, pattern) -%}
+    nullif(regexp_extract({{ string }}, {{ pattern }}, 1), '')
+{%- endmacro %}
+{% macro default__regexp_extract_group(string, pattern) -%}
+    substring({{ string }} from {{ pattern }})
+{%- endmacro %}
+
+{#- True when a string matches a regular expression held in a column. -#}
+{% macro regexp_like(string, pattern) -%}
+    {{ return(adapter.dispatch('regexp_like', 'article_recs')(string, pattern)) }}
+{%- endmacro %}
+{% macro duckdb__regexp_like(string, pattern) -%}
+    regexp_matches({{ string }}, {{ pattern }})
+{%- endmacro %}
+{% macro default__regexp_like(string, pattern) -%}
+    ({{ string }} ~ {{ pattern }})
+{%- endmacro %}
+
+{#- Case-insensitive variant, for user agents. -#}
+{% macro regexp_ilike(string, pattern) -%}
+    {{ return(adapter.dispatch('regexp_ilike', 'article_recs')(string, pattern)) }}
+{%- endmacro %}
+{% macro duckdb__regexp_ilike(string, pattern) -%}
+    regexp_matches({{ string }}, {{ pattern }}, 'i')
+{%- endmacro %}
+{% macro default__regexp_ilike(string, pattern) -%}
+    ({{ string }} ~* {{ pattern }})
+{%- endmacro %}
+
+{#- Seconds since the Unix epoch, as a double. -#}
+{% macro epoch_seconds(ts) -%}
+    {{ return(adapter.dispatch('epoch_seconds', 'article_recs')(ts)) }}
+{%- endmacro %}
+{% macro duckdb__epoch_seconds(ts) -%}
+    (epoch_ms({{ ts }}) / 1000.0)
+{%- endmacro %}
+{% macro default__epoch_seconds(ts) -%}
+    extract(epoch from {{ ts }})
+{%- endmacro %}
+
+{#- A cast that gives NULL instead of failing (text sources may hold anything). -#}
+{% macro safe_cast(expression, data_type) -%}
+    {{ return(adapter.dispatch('safe_cast', 'article_recs')(expression, data_type)) }}
+{%- endmacro %}
+{% macro duckdb__safe_cast(expression, data_type) -%}
+    try_cast({{ expression }} as {{ data_type }})
+{%- endmacro %}
+{% macro default__safe_cast(expression, data_type) -%}
+    cast({{ expression }} as {{ data_type }})
+{%- endmacro %}
+
+{#- Floating-point division that is NULL when the divisor is 0. -#}
+{% macro safe_divide(numerator, denominator) -%}
+    (cast({{ numerator }} as double precision) / nullif({{ denominator }}, 0))
+{%- endmacro %}
+
+{#- base ^ exponent as a double. -#}
+{% macro power_of(base, exponent) -%}
+    power(cast({{ base }} as double precision), {{ exponent }})
+{%- endmacro %}
+
+{#- Natural log of (1 + x). -#}
+{% macro log1p(x) -%}
+    ln(1 + {{ x }})
+{%- endmacro %}
