@@ -59,7 +59,7 @@ final as (
         {{ dbt.datediff('start_tstamp', 'end_tstamp', 'second') }} as absolute_time_in_s,
         landing_page_urlpath,
         exit_page_urlpath,
-        page_views >= 2 or engaged_time_in_s / {{ heartbeat }} >= 2 as is_engaged
+        coalesce(page_views >= 2 or engaged_time_in_s / {{ heartbeat }} >= 2, false) as is_engaged
 
     from aggregated
 

@@ -21,7 +21,7 @@ decoded as (
         case
             when not regexp_matches(raw_line, '[\x80-\xff]') then raw_line
             else try(decode(unhex(list_aggr(
-                list_transform(string_split(raw_line, ''), c -> printf('%02x', ord(c))),
+                list_transform(string_split(raw_line, ''), byte_char -> printf('%02x', ord(byte_char))),
                 'string_agg',
                 ''
             ))))
@@ -37,7 +37,7 @@ split as (
         source_file,
         coalesce(raw_line, raw_line_latin1) as raw_line,
         raw_line is null as is_invalid_utf8,
-        string_split(coalesce(raw_line, raw_line_latin1), chr(9)) as fields
+        string_split(coalesce(raw_line, raw_line_latin1), chr(9)) as field_values
 
     from decoded
 
@@ -49,10 +49,10 @@ renamed as (
         source_file,
         raw_line,
         is_invalid_utf8,
-        len(fields) as field_count,
         {%- for name, data_type in fields %}
-        nullif(fields[{{ loop.index }}], '') as {{ name }}{{ "," if not loop.last }}
+        nullif(field_values[{{ loop.index }}], '') as {{ name }},
         {%- endfor %}
+        len(field_values) as field_count
 
     from split
 
