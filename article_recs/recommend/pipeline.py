@@ -1,0 +1,254 @@
+"""Per-site orchestration the dbt Python models call: ALS lists with gap filling, evaluation lists, oracle.
+
+Each site gets its own ``as_of`` and parameters (a ``recommender_sites`` / ``eval_sites`` row over the
+project vars); everything else is the pure functions of the sibling modules.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from article_recs.recommend.als import fit_als, reader_recommendations, related_articles
+from article_recs.recommend.candidates import (
+    REC_COLUMNS,
+    apply_candidate_rules,
+    candidate_articles,
+    empty_recs,
+    fill_gaps,
+)
+from article_recs.recommend.decay import naive_utc
+from article_recs.recommend.oracle import empty_oracle, oracle_recommendations
+from article_recs.recommend.params import RecommenderParams, parse_as_of, to_naive_utc
+from article_recs.recommend.popularity import popularity_scores, reads_from_interactions
+
+STATS_COLUMNS = ["trained_at", "train_seconds", "n_interactions", "n_readers", "n_articles", "params_json"]
+EVAL_REC_COLUMNS = REC_COLUMNS + ["task"]
+
+
+@dataclass(frozen=True)
+class SiteContext:
+    """One site's ``as_of`` (the end of every window; the cut for evaluation) and parameters."""
+
+    site_id: str
+    as_of: pd.Timestamp
+    params: RecommenderParams
+
+
+def site_contexts(
+    sites: pd.DataFrame | None,
+    params: RecommenderParams,
+    as_of: Any = None,
+    site_ids: list[str] | None = None,
+) -> list[SiteContext]:
+    """One context per row of ``sites`` (``recommender_sites`` / ``eval_sites``: ``site_id, as_of`` and knob
+    columns overriding ``params``), or per ``site_ids`` with the given ``as_of`` when there is no table.
+    An explicit ``as_of`` wins over the table's."""
+    forced = parse_as_of(as_of)
+    out = []
+    if sites is not None and not sites.empty:
+        for row in sites.to_dict("records"):
+            site_as_of = forced if forced is not None else parse_as_of(row.get("as_of"))
+            if site_as_of is None:
+                raise ValueError(f"site {row['site_id']}: no as_of")
+            out.append(SiteContext(str(row["site_id"]), site_as_of, params.with_overrides(row)))
+        return out
+    if forced is None:
+        raise ValueError("as_of is required without a sites table")
+    return [SiteContext(str(s), forced, params) for s in sorted(set(site_ids or []))]
+
+
+@dataclass
+class AlsRun:
+    """ALS recommendation rows (``REC_COLUMNS``) and one row of training stats per site."""
+
+    recs: pd.DataFrame
+    stats: pd.DataFrame
+
+    def with_stats(self) -> pd.DataFrame:
+        """The recs with the site's stats as constant columns (what ``als_recommendations`` stores)."""
+        if self.recs.empty:
+            dtypes = {"trained_at": "datetime64[us]", "train_seconds": "float64", "params_json": "str"}
+            return self.recs.assign(**{c: pd.Series(dtype=dtypes.get(c, "int64")) for c in STATS_COLUMNS})
+        return self.recs.merge(self.stats, on="site_id", how="left")
+
+
+def _site(frame: pd.DataFrame | None, site_id: str) -> pd.DataFrame | None:
+    if frame is None:
+        return None
+    return frame[frame["site_id"].astype(str) == site_id]
+
+
+def als_for_sites(
+    interactions: pd.DataFrame,
+    articles: pd.DataFrame,
+    contexts: list[SiteContext],
+    reads: pd.DataFrame | None = None,
+    related_sources: pd.DataFrame | None = None,
+    readers: pd.DataFrame | None = None,
+    fill: bool = True,
+    all_matrix_sources: bool = True,
+) -> AlsRun:
+    """Train ALS per site and return related + per-reader lists, padded with popularity.
+
+    ``interactions``: the training reads (``recommender_training_interactions`` columns).
+    ``reads``: per-read rows for the popularity fill (``popularity.READ_COLUMNS``; default: the
+    interactions, see :func:`popularity.reads_from_interactions`).
+    ``related_sources``: ``site_id, article_id`` that must get a related list (e.g. every article read in
+    the window); with ``all_matrix_sources`` every article of the matrix gets one as well.
+    ``readers``: ``site_id, domain_userid`` to produce reader lists for (default: every reader trained on).
+    """
+    parts, stats = [], []
+    for ctx in contexts:
+        p, n = ctx.params, ctx.params.recs_per_source
+        site_inter = _site(interactions, ctx.site_id)
+        cands = candidate_articles(
+            _site(articles, ctx.site_id), ctx.as_of, p.max_article_age_days, p.decay_half_life_days
+        )
+        fitted = fit_als(site_inter, p, ctx.site_id)
+
+        wanted_sources = None
+        if related_sources is not None:
+            wanted_sources = _site(related_sources, ctx.site_id)["article_id"].astype(str).unique()
+        compute_sources = None if all_matrix_sources else wanted_sources
+        related = related_articles(fitted, cands, n, sources=compute_sources)
+        wanted_readers = None
+        if readers is not None:
+            wanted_readers = _site(readers, ctx.site_id)["domain_userid"].astype(str).unique()
+        per_reader = reader_recommendations(fitted, cands, n, readers=wanted_readers)
+
+        recs = pd.concat(
+            [
+                related.rename(columns={"source_article_id": "source_entity_id"}).assign(
+                    source_entity_type="article"
+                ),
+                per_reader.rename(columns={"domain_userid": "source_entity_id"}).assign(
+                    source_entity_type="reader"
+                ),
+            ],
+            ignore_index=True,
+        ).assign(site_id=ctx.site_id, strategy="als")
+        recs = recs.reindex(columns=REC_COLUMNS)
+        read = site_inter[["site_id", "domain_userid", "article_id"]].astype(str)
+        recs = apply_candidate_rules(recs, cands, read=read, n=n)
+
+        if fill:
+            site_reads = (
+                _site(reads, ctx.site_id) if reads is not None else reads_from_interactions(site_inter)
+            )
+            popular = popularity_scores(
+                site_reads,
+                ctx.as_of,
+                p.popularity_window_days,
+                p.popularity_half_life_days,
+                p.popularity_top_n,
+                cands,
+            )
+            src_articles = set(fitted.article_ids) if all_matrix_sources else set()
+            if wanted_sources is not None:
+                src_articles |= set(wanted_sources)
+            src_readers = set(fitted.reader_ids) if wanted_readers is None else set(wanted_readers)
+            sources = pd.concat(
+                [
+                    pd.DataFrame({"source_entity_id": sorted(src_articles), "source_entity_type": "article"}),
+                    pd.DataFrame({"source_entity_id": sorted(src_readers), "source_entity_type": "reader"}),
+                ],
+                ignore_index=True,
+            ).assign(site_id=ctx.site_id, strategy="als")
+            recs = fill_gaps(recs, sources, popular, n, read=read)
+
+        parts.append(recs[REC_COLUMNS])
+        stats.append(
+            {
+                "site_id": ctx.site_id,
+                "trained_at": datetime.now(UTC).replace(tzinfo=None),
+                "train_seconds": float(fitted.stats["train_seconds"]),
+                "n_interactions": fitted.stats["n_interactions"],
+                "n_readers": fitted.stats["n_readers"],
+                "n_articles": fitted.stats["n_articles"],
+                "params_json": json.dumps({**p.to_dict(), "as_of": ctx.as_of.isoformat()}, sort_keys=True),
+            }
+        )
+    recs = pd.concat(parts, ignore_index=True) if parts else empty_recs()
+    recs["rank"] = recs["rank"].astype("int64")
+    recs["score"] = recs["score"].astype("float64")
+    stats_frame = pd.DataFrame(stats, columns=["site_id"] + STATS_COLUMNS)
+    return AlsRun(recs.reset_index(drop=True), stats_frame)
+
+
+def recent_articles(interactions: pd.DataFrame, contexts: list[SiteContext]) -> pd.DataFrame:
+    """``site_id, article_id`` read in each site's training window (``as_of - training_window_days``,
+    ``as_of``], from the ``interactions`` mart (``last_read_at``): the articles that must get a related list.
+    """
+    parts = []
+    last = naive_utc(interactions["last_read_at"])
+    for ctx in contexts:
+        window = float(ctx.params.training_window_days)
+        start = ctx.as_of - pd.Timedelta(days=window)
+        mask = (interactions["site_id"].astype(str) == ctx.site_id) & (last > start) & (last <= ctx.as_of)
+        parts.append(interactions.loc[mask.to_numpy(), ["site_id", "article_id"]].drop_duplicates())
+    if not parts:
+        return pd.DataFrame({"site_id": [], "article_id": []})
+    return pd.concat(parts, ignore_index=True).astype(str)
+
+
+def eval_als_for_sites(
+    train_interactions: pd.DataFrame,
+    articles: pd.DataFrame,
+    pairs: pd.DataFrame,
+    holdout: pd.DataFrame,
+    contexts: list[SiteContext],
+    reads: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """ALS at the evaluation cut: related lists for the pairs' sources, reader lists for the hold-out
+    readers, both padded with popularity; columns ``EVAL_REC_COLUMNS`` (``task``: 'related' | 'reader')."""
+    run = als_for_sites(
+        train_interactions,
+        articles,
+        contexts,
+        reads=reads,
+        related_sources=pairs[["site_id", "source_article_id"]].rename(
+            columns={"source_article_id": "article_id"}
+        ),
+        readers=holdout[["site_id", "domain_userid"]],
+        all_matrix_sources=False,
+    )
+    recs = run.recs
+    recs["task"] = recs["source_entity_type"].map({"article": "related", "reader": "reader"})
+    return recs[EVAL_REC_COLUMNS]
+
+
+def eval_oracle_for_sites(
+    truth: Any,
+    pairs: pd.DataFrame,
+    holdout: pd.DataFrame,
+    train_interactions: pd.DataFrame,
+    contexts: list[SiteContext],
+    articles: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Oracle lists per site at the cut (``oracle.ORACLE_COLUMNS``), N = the site's ``recs_per_source``.
+
+    ``articles`` given: the oracle may only pick articles that exist at the cut (not the age rule: the
+    generator's own scores decide)."""
+    parts = []
+    for ctx in contexts:
+        allowed = None
+        if articles is not None:
+            allowed = candidate_articles(_site(articles, ctx.site_id), ctx.as_of, float("inf"), 0)
+        parts.append(
+            oracle_recommendations(
+                truth,
+                _site(pairs, ctx.site_id),
+                _site(holdout, ctx.site_id),
+                to_naive_utc(ctx.as_of),
+                ctx.params.recs_per_source,
+                read=_site(train_interactions, ctx.site_id),
+                candidates=allowed,
+            )
+        )
+    out = pd.concat(parts, ignore_index=True) if parts else empty_oracle()
+    return out if not out.empty else empty_oracle()
