@@ -1,0 +1,39 @@
+"""Data quality: Great Expectations (GX Core 1.x) suites over the warehouse, with Data Docs.
+
+``SUITES`` maps each suite to the relation it validates, ``SUITE_MODELS`` to the dbt model that builds it.
+``run_suite(name)`` validates one (the Dagster asset checks call it), ``run_all()`` all of them with Data Docs
+(the ``article-recs quality`` verb). Importing this package is cheap: GX loads on the first run.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from article_recs.quality.suites import CRITICAL_SUITES, SUITE_MODELS, SUITES, QualityParams
+
+if TYPE_CHECKING:
+    from article_recs.quality.runner import QualityReport, SuiteResult
+
+__all__ = [
+    "CRITICAL_SUITES",
+    "DEFAULT_DOCS_DIR",
+    "SUITES",
+    "SUITE_MODELS",
+    "QualityParams",
+    "QualityReport",
+    "SuiteResult",
+    "WarehouseError",
+    "run_all",
+    "run_suite",
+]
+
+_LAZY = {"run_suite", "run_all", "SuiteResult", "QualityReport", "WarehouseError", "DEFAULT_DOCS_DIR"}
+
+
+def __getattr__(name: str) -> Any:
+    # runner imports duckdb and (on first use) GX; keep `from article_recs.quality import SUITES` light
+    if name in _LAZY:
+        from article_recs.quality import runner
+
+        return getattr(runner, name)
+    raise AttributeError(f"module 'article_recs.quality' has no attribute {name!r}")

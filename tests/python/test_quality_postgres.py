@@ -1,0 +1,122 @@
+"""The suites on PostgreSQL through GX's Postgres datasource (query assets, computed in the database).
+
+The test warehouse (tests/python/_quality_warehouse.py) is copied into a scratch database on the local server
+(`make pg-up`; ARTICLE_RECS_PG_* settings) with DuckDB's postgres_scanner, then dropped. Skipped when the
+server does not answer."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from _quality_warehouse import DEFECTS_FOR_POSTGRES, build_warehouse
+
+from article_recs.quality import run_all, run_suite
+
+pytestmark = pytest.mark.postgres
+
+HOST = os.environ.get("ARTICLE_RECS_PG_HOST", "127.0.0.1")
+PORT = int(os.environ.get("ARTICLE_RECS_PG_PORT", "55432"))
+USER = os.environ.get("ARTICLE_RECS_PG_USER", "article_recs")
+PASSWORD = os.environ.get("ARTICLE_RECS_PG_PASSWORD", "")
+ADMIN_DB = os.environ.get("ARTICLE_RECS_PG_DATABASE", "article_recs")
+
+
+def _connect(dbname: str):
+    psycopg2 = pytest.importorskip("psycopg2")
+    try:
+        conn = psycopg2.connect(host=HOST, port=PORT, user=USER, password=PASSWORD or None, dbname=dbname,
+                                connect_timeout=3)  # fmt: skip
+    except psycopg2.OperationalError as exc:
+        pytest.skip(f"PostgreSQL at {HOST}:{PORT} not reachable (make pg-up): {str(exc).strip()[:120]}")
+    conn.autocommit = True
+    return conn
+
+
+def _postgres_scanner() -> str:
+    import duckdb_extension_postgres_scanner
+
+    base = Path(duckdb_extension_postgres_scanner.__file__).parent / "extensions"
+    return str(next(base.glob(f"v{duckdb.__version__}/postgres_scanner.duckdb_extension")))
+
+
+def _copy_to_postgres(source: Path, dbname: str, statements: tuple[str, ...] = ()) -> None:
+    con = duckdb.connect()
+    try:
+        con.execute(f"install '{_postgres_scanner()}'")
+        con.execute("load postgres_scanner")
+        con.execute(f"attach '{source}' as src (read_only)")
+        dsn = f"host={HOST} port={PORT} user={USER} dbname={dbname}" + (
+            f" password={PASSWORD}" if PASSWORD else ""
+        )
+        con.execute(f"attach '{dsn}' as pg (type postgres)")
+        relations = con.execute(
+            "select table_schema, table_name from information_schema.tables where table_catalog = 'src'"
+        ).fetchall()
+        for schema, table in relations:
+            con.execute(f"create schema if not exists pg.{schema}")
+            con.execute(f"create table pg.{schema}.{table} as select * from src.{schema}.{table}")
+    finally:
+        con.close()
+    if statements:
+        conn = _connect(dbname)
+        with conn.cursor() as cur:
+            for statement in statements:
+                cur.execute(statement)
+        conn.close()
+
+
+@pytest.fixture
+def scratch_db(monkeypatch):
+    """A fresh database named after this process, dropped afterwards (with any session GX left)."""
+    admin = _connect(ADMIN_DB)
+    name = f"article_recs_quality_test_{os.getpid()}"
+    with admin.cursor() as cur:
+        cur.execute(f"drop database if exists {name} with (force)")
+        cur.execute(f"create database {name}")
+    monkeypatch.setenv("ARTICLE_RECS_PG_DATABASE", name)
+    try:
+        yield name
+    finally:
+        with admin.cursor() as cur:
+            deadline = time.monotonic() + 5  # a closed session leaves pg_stat_activity a moment later
+            while True:
+                cur.execute("select count(*) from pg_stat_activity where datname = %s", (name,))
+                left = cur.fetchone()[0]
+                if left == 0 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+            cur.execute(f"drop database if exists {name} with (force)")
+        admin.close()
+        assert left == 0, f"{left} session(s) left open on {name}"
+
+
+def test_clean_warehouse_passes_on_postgres(scratch_db, tmp_path):
+    _copy_to_postgres(build_warehouse(tmp_path / "clean.duckdb"), scratch_db)
+    report = run_all(target="postgres", data_docs_dir=tmp_path / "docs")
+    assert report.success, report.failures()
+    assert all(r.success for r in report.results.values()), report.failures()
+    assert report.results["recommendations"].statistics["backend"] == "postgres"
+    assert report.results["recommendations"].statistics["rows"] == 87
+    assert list((tmp_path / "docs" / "validations").rglob("postgres_warehouse-*.html"))
+
+
+def test_bad_recommendations_fail_on_postgres_with_the_same_words(scratch_db, tmp_path):
+    _copy_to_postgres(build_warehouse(tmp_path / "clean.duckdb"), scratch_db, DEFECTS_FOR_POSTGRES)
+    result = run_suite("recommendations", target="postgres")
+    assert not result.success
+    text = "\n".join(result.failures)
+    assert "score must be between 0 and 1 — 1 of 88 rows" in text
+    assert "an article must never be recommended for itself — 1 of 88 rows" in text
+    assert "recommended_article_id='zz9'" not in text  # not injected here
+
+
+def test_postgres_down_is_a_one_line_error(monkeypatch):
+    from article_recs.quality import WarehouseError
+
+    monkeypatch.setenv("ARTICLE_RECS_PG_PORT", "1")  # nothing listens there
+    with pytest.raises(WarehouseError, match=r"cannot connect to PostgreSQL at .*:1/"):
+        run_suite("page_views", target="postgres")
