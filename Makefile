@@ -15,7 +15,7 @@ export DO_NOT_TRACK := 1
 DEMO_DIR := data/demo
 DEMO_ARGS := --users 3000 --articles 600 --days 14 --sites 2 --seed 7
 
-.PHONY: help install system-deps demo generate build docs test lint quality dagster pg-up pg-down bench bench-quick report clean
+.PHONY: help install system-deps demo generate build docs test lint quality dagster pg-up pg-down publish bench bench-quick report clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -46,8 +46,24 @@ docs: $(STAMP) ## generate and serve the dbt docs site on localhost:8080
 test: $(STAMP) system-deps ## run the test suite (pytest, with dbt builds on generated data) and lint
 	$(BIN)/python -m pytest
 
-lint: $(STAMP) ## ruff on Python, sqlfluff on the SQL models
+lint: $(STAMP) ## ruff on Python, sqlfluff (dbt templater) on the SQL models
 	$(BIN)/ruff check article_recs orchestration python_models tests
+	ARTICLE_RECS_DUCKDB_PATH=$$(mktemp -d)/lint.duckdb DBT_TARGET_PATH=target/lint $(BIN)/sqlfluff lint models analyses --processes 2
+
+quality: $(STAMP) ## Great Expectations suites on the DuckDB warehouse; Data Docs in reports/data_docs
+	$(BIN)/article-recs quality
+
+pg-up: system-deps ## start the local PostgreSQL (.pg/, 127.0.0.1, port ARTICLE_RECS_PG_PORT or 55432)
+	@bash scripts/pg.sh up
+
+pg-down: ## stop the local PostgreSQL (data kept in .pg/)
+	@bash scripts/pg.sh down
+
+publish: $(STAMP) pg-up ## copy the current models from DuckDB to the Postgres serving schema
+	$(BIN)/article-recs publish
+
+report: $(STAMP) ## write the offline-evaluation report (reports/evaluation/index.html)
+	$(BIN)/article-recs report
 
 clean: ## remove generated data, warehouses, dbt target, reports
 	rm -rf data warehouse target logs reports bench

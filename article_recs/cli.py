@@ -207,10 +207,11 @@ VERBS: list[Callable[[argparse._SubParsersAction], None]] = [_add_generate, _add
 MODULE_VERBS: dict[str, tuple[str, str]] = {
     "demo": ("article_recs.demo", "generate demo events, build everything on DuckDB, print a summary"),
     "load-postgres": (
-        "article_recs.warehouse.load_postgres",
+        "article_recs.serving.load_postgres",
         "load enriched TSV files into Snowplow's Postgres loader layout",
     ),
     "publish": ("article_recs.serving.publish", "publish the current models to the Postgres serving store"),
+    "pg": ("article_recs.serving.pg_server", "start, stop or check the local PostgreSQL server (up|down|status)"),
     "quality": ("article_recs.quality.cli", "run the Great Expectations suites and build Data Docs"),
     "report": ("article_recs.report.cli", "write the offline-evaluation report (HTML with plots)"),
 }

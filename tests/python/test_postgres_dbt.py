@@ -1,0 +1,186 @@
+"""The SQL layer on both warehouses: the same generated events built on DuckDB (from the TSV files) and on
+PostgreSQL (from atomic.events, loaded by load-postgres) give the same marts and the same recommendations."""
+
+# ruff: noqa: F811  (pytest fixtures imported from pg_fixtures are redefined as test arguments)
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from pg_fixtures import create_database, drop_database, pg_server  # noqa: F401
+
+from article_recs.dbt_runner import run_dbt
+from article_recs.events.generate import GenerateConfig, generate
+from article_recs.serving.connection import PgSettings, connect
+from article_recs.serving.load_postgres import load_article_metadata, load_postgres
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+AS_OF = "2024-03-10 00:00:00"
+
+#: (name, query): every query is portable SQL; rows are compared exactly (floats to 1e-6 relative).
+MART_CHECKS = [
+    (
+        "page_views",
+        "select count(*), count(distinct page_view_id), sum(engaged_time_in_s), "
+        "sum(absolute_time_in_s), sum(page_pings), count(article_id) from marts.page_views",
+    ),
+    (
+        "page_views_by_site",
+        "select site_id, count(*), sum(engaged_time_in_s) from marts.page_views "
+        "group by site_id order by site_id",
+    ),
+    ("sessions", "select count(*), sum(page_views), sum(engaged_time_in_s) from marts.sessions"),
+    ("users", "select count(*), sum(sessions), sum(page_views) from marts.users"),
+    ("articles", "select count(*), sum(page_views), sum(readers), count(published_at) from marts.articles"),
+    ("interactions", "select count(*), sum(dwell_s), sum(reads) from marts.interactions"),
+]
+RECOMMENDATION_TABLES = ("popularity_recommendations", "item_knn_recommendations")
+#: What both builds run (models and their data tests): the marts and the SQL recommenders with their parents.
+#: A name that matches nothing yet is only a dbt warning; tests that also read unselected models (the
+#: recommendations union, the registry) are left out (cautious indirect selection).
+SELECT = [
+    "+path:models/marts/core",
+    *(f"+{table}" for table in RECOMMENDATION_TABLES),
+    "--indirect-selection",
+    "cautious",
+]
+
+
+@pytest.fixture(scope="module")
+def events(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("both_events")
+    generate(
+        GenerateConfig(
+            out=out, users=400, articles=60, days=4, sites=2, seed=5, end=date(2024, 3, 10), quiet=True
+        )
+    )
+    return out
+
+
+def _vars(out: Path, **extra: object) -> dict[str, object]:
+    return {
+        "article_recs__as_of": AS_OF,
+        "article_recs__events_path": f"{out}/events/**/*.tsv*",
+        "article_recs__article_metadata_path": f"{out}/articles/articles.csv",
+        "article_recs__ground_truth_path": f"{out}/ground_truth",
+        **extra,
+    }
+
+
+def _build_duckdb(events: Path, work: Path) -> Path:
+    path = work / "warehouse.duckdb"
+    run_dbt(
+        ["build", "--select", *SELECT], duckdb_path=path, target_path=work / "target", dbt_vars=_vars(events)
+    )
+    return path
+
+
+def _build_postgres(events: Path, work: Path, settings: PgSettings) -> None:
+    load_postgres(events, settings=settings)
+    load_article_metadata(events / "articles" / "articles.csv", settings=settings)
+    env = {
+        "ARTICLE_RECS_PG_HOST": settings.host,
+        "ARTICLE_RECS_PG_PORT": str(settings.port),
+        "ARTICLE_RECS_PG_USER": settings.user,
+        "ARTICLE_RECS_PG_PASSWORD": settings.password,
+        "ARTICLE_RECS_PG_DATABASE": settings.database,
+    }
+    run_dbt(
+        ["build", "--select", *SELECT],
+        target="postgres",
+        target_path=work / "target",
+        env=env,
+        dbt_vars=_vars(events, article_recs__events_source="atomic"),
+    )
+
+
+@pytest.fixture(scope="module")
+def builds(events, tmp_path_factory, pg_server) -> tuple[Path, PgSettings]:
+    """Both builds, side by side (two dbt processes; each also runs the selected models' data tests)."""
+    name = f"ar_t_{os.getpid()}_dbt"
+    settings = create_database(pg_server, name)
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            duck = pool.submit(_build_duckdb, events, tmp_path_factory.mktemp("duck"))
+            pg = pool.submit(_build_postgres, events, tmp_path_factory.mktemp("pg"), settings)
+            pg.result()
+            path = duck.result()
+        yield path, settings
+    finally:
+        drop_database(pg_server, name)
+
+
+@pytest.fixture(scope="module")
+def duckdb_build(builds) -> Path:
+    return builds[0]
+
+
+@pytest.fixture(scope="module")
+def postgres_build(builds) -> PgSettings:
+    return builds[1]
+
+
+def _duck_rows(path: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _pg_rows(settings: PgSettings, sql: str) -> list[tuple]:
+    with connect(settings) as conn, conn.cursor() as cur:
+        cur.execute(sql)
+        return cur.fetchall()
+
+
+def _normal(rows: list[tuple]) -> list[tuple]:
+    """Comparable values: numbers as floats rounded to 6 significant digits, the rest as text."""
+
+    def norm(value: object) -> object:
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return value
+        try:
+            number = float(value)  # int, float, Decimal
+        except (TypeError, ValueError):
+            return str(value)
+        return 0.0 if number == 0 else round(number, 5 - int(math.floor(math.log10(abs(number)))))
+
+    return [tuple(norm(v) for v in row) for row in rows]
+
+
+def _tables(rows: list[tuple]) -> set[str]:
+    return {r[0] for r in rows}
+
+
+@pytest.mark.parametrize("name,sql", MART_CHECKS, ids=[c[0] for c in MART_CHECKS])
+def test_marts_are_the_same_on_duckdb_and_postgres(name, sql, duckdb_build, postgres_build):
+    duck = _normal(_duck_rows(duckdb_build, sql))
+    pg = _normal(_pg_rows(postgres_build, sql))
+    assert duck == pg
+    assert duck and duck[0][0], f"{name}: empty on both, nothing compared"
+
+
+@pytest.mark.parametrize("table", RECOMMENDATION_TABLES)
+def test_recommendations_are_the_same_on_duckdb_and_postgres(table, duckdb_build, postgres_build):
+    listing = "select table_name from information_schema.tables where table_schema = 'recommender'"
+    on_duck, on_pg = _tables(_duck_rows(duckdb_build, listing)), _tables(_pg_rows(postgres_build, listing))
+    if table not in on_duck and table not in on_pg:
+        pytest.skip(f"recommender.{table} is not built yet")
+    assert table in on_duck and table in on_pg
+    sql = (
+        "select site_id, source_entity_type, source_entity_id, rank, recommended_article_id, score "
+        f"from recommender.{table} order by site_id, source_entity_type, source_entity_id, rank"
+    )
+    duck, pg = _normal(_duck_rows(duckdb_build, sql)), _normal(_pg_rows(postgres_build, sql))
+    assert len(duck) == len(pg) and len(duck) > 0
+    assert duck == pg
