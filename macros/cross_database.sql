@@ -1,5 +1,6 @@
 {#- Cross-database helpers the shared models use. Each has a duckdb__ and a postgres__ variant;
-    the default__ variant is written in the most widely supported SQL. -#}
+    the default__ variant is written in the most widely supported SQL. Postgres gives ~ and || the same
+    precedence (left to right): patterns are parenthesised so `x ~ '^(' || col || ')'` means what it says. -#}
 
 {#- The first capture group of a regular expression held in a column (or NULL when it does not match). -#}
 {% macro regexp_extract_group(string, pattern) -%}
@@ -9,7 +10,7 @@
     nullif(regexp_extract({{ string }}, {{ pattern }}, 1), '')
 {%- endmacro %}
 {% macro default__regexp_extract_group(string, pattern) -%}
-    substring({{ string }} from {{ pattern }})
+    substring({{ string }} from ({{ pattern }}))
 {%- endmacro %}
 
 {#- True when a string matches a regular expression held in a column. -#}
@@ -20,7 +21,7 @@
     regexp_matches({{ string }}, {{ pattern }})
 {%- endmacro %}
 {% macro default__regexp_like(string, pattern) -%}
-    ({{ string }} ~ {{ pattern }})
+    ({{ string }} ~ ({{ pattern }}))
 {%- endmacro %}
 
 {#- Case-insensitive variant, for user agents. -#}
@@ -31,7 +32,7 @@
     regexp_matches({{ string }}, {{ pattern }}, 'i')
 {%- endmacro %}
 {% macro default__regexp_ilike(string, pattern) -%}
-    ({{ string }} ~* {{ pattern }})
+    ({{ string }} ~* ({{ pattern }}))
 {%- endmacro %}
 
 {#- Seconds since the Unix epoch, as a double. -#}
@@ -69,4 +70,18 @@
 {#- Natural log of (1 + x). -#}
 {% macro log1p(x) -%}
     ln(1 + {{ x }})
+{%- endmacro %}
+
+{#- Planner settings for the long CTE chains of the SQL recommenders and evaluations, run as a pre-hook
+    (dbt_project.yml: marts/recommender, marts/evaluation). PostgreSQL has no statistics on a materialised
+    CTE and estimates every filtered or grouped step at one row, then picks nested loops that turn the
+    item-kNN self-join into hours (minutes on the demo data); without nested loops the same SQL takes
+    seconds. `set local` lasts for the model's own transaction only. DuckDB needs nothing. -#}
+{% macro analytical_planner_settings() -%}
+    {{ return(adapter.dispatch('analytical_planner_settings', 'article_recs')()) }}
+{%- endmacro %}
+{% macro default__analytical_planner_settings() -%}
+{%- endmacro %}
+{% macro postgres__analytical_planner_settings() -%}
+    set local enable_nestloop = off
 {%- endmacro %}

@@ -135,3 +135,9 @@
         ('true_tstamp', 'timestamp')
     ]) }}
 {% endmacro %}
+
+{#- The enriched fields that Snowplow's warehouse loaders shred into tables of their own instead of columns of
+    atomic.events (the Postgres loader's layout: one table per context / self-describing event schema). -#}
+{% macro snowplow_shredded_fields() %}
+    {{ return(['contexts', 'unstruct_event', 'derived_contexts']) }}
+{% endmacro %}

@@ -1,12 +1,39 @@
-{#- Every event with the verdict staging's types allow: why it is quarantined (NULL when it is fine),
-    whether it is bot traffic, whether its app_id is excluded. Personal data (IP, user agent, user_id)
-    is used here and not passed on. -#}
+{{ config(schema='staging') }}
+
+{#- The lines this run reads - the load partitions (files, hours of atomic.events) loaded from the run
+    window's window_start on, plus files written late into older folders (never read before); everything in a
+    full run - each with its verdict: why it is quarantined (NULL when it is fine), whether it is bot traffic,
+    an excluded app, or sent too late, and whether it arrived beyond the lookback (event time before the
+    window). Holds personal data (IP, user agent, user_id, raw lines): built in the staging schema.
+    The window is a constant in the SQL (read from int_run_window when the model runs) because DuckDB skips
+    files only on a constant filter on the file name: a subquery would read every file. -#}
+{%- set window_start = snowplow_window_start_literal() -%}
+{%- set unread_old_files = snowplow_unread_old_files(window_start) -%}
+{%- set days_late_allowed = var('article_recs__days_late_allowed') -%}
 
 with
 
 events as (
 
     select * from {{ ref('stg_snowplow__events') }}
+    {%- if window_start is not none %}
+    where
+        load_tstamp is null
+        or load_tstamp >= {{ window_start }}
+        {%- if unread_old_files | length > 0 %}
+        or source_file in (
+            {%- for file in unread_old_files %}
+            '{{ file | replace("'", "''") }}'{{ ',' if not loop.last }}
+            {%- endfor %}
+        )
+        {%- endif %}
+    {%- endif %}
+
+),
+
+run_window as (
+
+    select * from {{ ref('int_run_window') }}
 
 ),
 
@@ -17,25 +44,42 @@ bot_patterns as (
 
 ),
 
-validated as (
+windowed as (
 
     select
         events.*,
+        run_window.window_start
+
+    from events
+    cross join run_window
+
+),
+
+validated as (
+
+    select
+        windowed.*,
         case
-            when events.is_invalid_utf8 then 'invalid_utf8'
-            when events.field_count <> 131 then 'wrong_field_count'
-            when events.event_id is null then 'missing_event_id'
-            when events.collector_tstamp is null then 'unparseable_timestamp'
-            when events.event in ('page_view', 'page_ping') and events.dvce_created_tstamp is null
+            when windowed.is_invalid_utf8 then 'invalid_utf8'
+            when windowed.is_invalid_json then 'invalid_json'
+            when windowed.field_count <> 131 then 'wrong_field_count'
+            when windowed.event_id is null then 'missing_event_id'
+            when windowed.collector_tstamp is null then 'unparseable_timestamp'
+            when windowed.event in ('page_view', 'page_ping') and windowed.dvce_created_tstamp is null
                 then 'unparseable_timestamp'
-            when not events.is_contexts_valid_json then 'invalid_context_json'
-            when events.event in ('page_view', 'page_ping') and events.page_view_id is null
+            when not windowed.is_contexts_valid_json then 'invalid_context_json'
+            when windowed.event in ('page_view', 'page_ping') and windowed.page_view_id is null
                 then 'missing_page_view_id'
+            when
+                windowed.event in ('page_view', 'page_ping')
+                and windowed.domain_userid is null
+                and windowed.domain_sessionid is null
+                then 'missing_user_and_session_id'
         end as quarantine_reason,
         {% if var('article_recs__bot_filtering') -%}
         coalesce(
-            {{ regexp_ilike('events.useragent', 'bot_patterns.bot_regex') }}
-            or events.yauaa_device_class in ('Robot', 'Robot Mobile', 'Robot Imitator', 'Spy', 'Hacker'),
+            {{ regexp_ilike('windowed.useragent', 'bot_patterns.bot_regex') }}
+            or windowed.yauaa_device_class in ('Robot', 'Robot Mobile', 'Robot Imitator', 'Spy', 'Hacker'),
             false
         ) as is_bot,
         {%- else -%}
@@ -43,14 +87,45 @@ validated as (
         {%- endif %}
         {% set excluded_app_ids = var('article_recs__excluded_app_ids') -%}
         {% if excluded_app_ids | length > 0 -%}
-        coalesce(events.app_id in ('{{ excluded_app_ids | join("', '") }}'), false) as is_excluded_app
+        coalesce(windowed.app_id in ('{{ excluded_app_ids | join("', '") }}'), false) as is_excluded_app,
         {%- else -%}
-        false as is_excluded_app
+        false as is_excluded_app,
         {%- endif %}
+        coalesce(
+            windowed.dvce_sent_tstamp
+            > {{ dbt.dateadd('day', days_late_allowed, 'windowed.dvce_created_tstamp') }},
+            false
+        ) as is_too_late,
+        coalesce(
+            coalesce(windowed.derived_tstamp, windowed.collector_tstamp) < windowed.window_start,
+            false
+        ) as is_late,
+        md5(
+            coalesce(windowed.raw_line, '')
+            || '|' || coalesce(windowed.event_id, '')
+            || '|' || coalesce(windowed.collector_tstamp_raw, '')
+        ) as line_hash
 
-    from events
+    from windowed
     cross join bot_patterns
+
+),
+
+final as (
+
+    select
+        *,
+        case
+            when quarantine_reason is not null then 'quarantined:' || quarantine_reason
+            when is_bot then 'bot'
+            when is_excluded_app then 'excluded_app'
+            when event is null or event not in ('page_view', 'page_ping') then 'other_event'
+            when is_too_late then 'too_late'
+            else 'eligible'
+        end as outcome
+
+    from validated
 
 )
 
-select * from validated
+select * from final

@@ -1,11 +1,12 @@
-{#- One row per session (domain_sessionid): its page views, engaged time, landing and exit pages. -#}
+{#- One row per session rebuilt in this run (domain_sessionid): its page views, engaged time, landing and exit
+    pages, and dbt-snowplow-web's is_engaged (2+ page views, or engaged time of at least 2 heartbeats). -#}
 {%- set heartbeat = var('article_recs__heartbeat') -%}
 
 with
 
 page_views as (
 
-    select * from {{ ref('page_views') }}
+    select * from {{ ref('int_page_views_classified') }}
 
 ),
 
@@ -31,6 +32,7 @@ aggregated as (
         min(site_id) as site_id,
         min(domain_userid) as domain_userid,
         min(domain_sessionidx) as domain_sessionidx,
+        {{ dbt.bool_or('is_derived_session') }} as is_derived_session,
         min(start_tstamp) as start_tstamp,
         max(end_tstamp) as end_tstamp,
         count(*) as page_views,
@@ -51,12 +53,13 @@ final as (
         site_id,
         domain_userid,
         domain_sessionidx,
+        is_derived_session,
         start_tstamp,
         end_tstamp,
         page_views,
         article_page_views,
         engaged_time_in_s,
-        {{ dbt.datediff('start_tstamp', 'end_tstamp', 'second') }} as absolute_time_in_s,
+        {{ dbt.datediff('start_tstamp', 'end_tstamp', 'second') }} as absolute_time_in_s,  -- noqa: LT05
         landing_page_urlpath,
         exit_page_urlpath,
         coalesce(page_views >= 2 or engaged_time_in_s / {{ heartbeat }} >= 2, false) as is_engaged

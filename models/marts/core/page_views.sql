@@ -1,4 +1,20 @@
-{#- One row per page view: engaged time, scroll depth, referrer, device, and the article it shows. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='page_view_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+    pre_hook=[{"sql": "{{ snowplow_full_run_truncate() }}", "transaction": false}, "{{ snowplow_delete_reprocessed_sessions() }}"],
+    indexes=[
+        {'columns': ['page_view_id']}, {'columns': ['domain_sessionid']}, {'columns': ['domain_userid']},
+        {'columns': ['site_id', 'article_id']},
+    ] if target.type == 'postgres' else [],
+) }}
+{{ snowplow_guard_full_refresh() }}
+
+{#- One row per page view: engaged time, scroll depth, referrer, device, and the article it shows.
+    Incremental: the page views of the sessions rebuilt in this run replace what those sessions held. -#}
+-- depends_on: {{ ref('int_sessions_this_run') }}
+-- depends_on: {{ ref('int_articles_this_run') }}
 
 with
 
@@ -20,6 +36,7 @@ final as (
         domain_sessionidx,
         event_id,
         article_id,
+        is_derived_session,
 
         -- timestamps
         start_tstamp,
@@ -36,6 +53,7 @@ final as (
         engaged_time_in_s,
         absolute_time_in_s,
         page_pings,
+        vertical_percentage_scrolled,
         max_scroll_depth,
 
         -- device

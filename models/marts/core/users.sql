@@ -1,12 +1,48 @@
-{#- One row per reader (domain_userid, the first-party cookie id: pseudonymous, per site). -#}
+{{ config(
+    materialized='incremental',
+    unique_key='domain_userid',
+    incremental_strategy='delete+insert',
+    indexes=[{'columns': ['domain_userid']}] if target.type == 'postgres' else [],
+    on_schema_change='sync_all_columns',
+    pre_hook=[{"sql": "{{ snowplow_full_run_truncate() }}", "transaction": false}, "{{ snowplow_delete_keys(ref('int_sessions_this_run'), ['domain_userid']) }}"],
+) }}
+{{ snowplow_guard_full_refresh() }}
+
+{#- One row per reader (domain_userid, the first-party cookie id: pseudonymous, per site).
+    Incremental: the readers of the sessions rebuilt in this run are recomputed from all their sessions. -#}
+-- depends_on: {{ ref('int_sessions_this_run') }}
 
 with
+
+{% if snowplow_is_incremental() -%}
+sessions_this_run as (
+
+    select * from {{ ref('int_sessions_this_run') }}
+
+),
+{%- endif %}
 
 sessions as (
 
     select * from {{ ref('sessions') }}
+    where domain_userid is not null
 
 ),
+
+{% if snowplow_is_incremental() -%}
+sessions_of_readers_this_run as (
+
+    select * from sessions
+    where domain_userid in (select sessions_this_run.domain_userid from sessions_this_run)
+
+),
+{%- else -%}
+sessions_of_readers_this_run as (
+
+    select * from sessions
+
+),
+{%- endif %}
 
 final as (
 
@@ -19,8 +55,7 @@ final as (
         sum(page_views) as page_views,
         sum(engaged_time_in_s) as engaged_time_in_s
 
-    from sessions
-    where domain_userid is not null
+    from sessions_of_readers_this_run
     group by domain_userid
 
 )

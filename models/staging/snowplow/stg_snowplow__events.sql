@@ -1,30 +1,38 @@
-{#- Every event line of the selected source (var article_recs__events_source), typed. Nothing is dropped
-    here: unparseable values become NULL and int_events_validated decides what is quarantined. -#}
-{%- set fields = snowplow_enriched_fields() -%}
+{#- Every event line (or row) of the selected source (var article_recs__events_source: tsv | jsonl | atomic),
+    typed, with where and when it was loaded. Nothing is dropped here: unparseable values become NULL and
+    int_events_validated decides what is quarantined. Holds personal data: it stays in the staging schema. -#}
 {%- set events_source = var('article_recs__events_source') -%}
+{%- set base_models = {
+    'tsv': 'base_snowplow__events_tsv',
+    'jsonl': 'base_snowplow__events_jsonl',
+    'atomic': 'base_snowplow__events_atomic',
+} -%}
+{%- if events_source not in base_models -%}
+{{ exceptions.raise_compiler_error(
+    "article_recs__events_source must be one of: tsv, jsonl, atomic (got '" ~ events_source ~ "')"
+) }}
+{%- endif %}
 
 with
 
-{% if events_source == 'tsv' -%}
 events as (
 
-    select * from {{ ref('base_snowplow__events_tsv') }}
+    select * from {{ ref(base_models[events_source]) }}
 
 ),
-{%- else -%}
-{{ exceptions.raise_compiler_error(
-    "article_recs__events_source must be one of: tsv (got '" ~ events_source ~ "')"
-) }}
-{%- endif %}
 
 typed as (
 
     select
         -- lineage of the raw line
+        '{{ events_source }}' as events_source,
         source_file,
+        load_tstamp,
+        load_partition,
         raw_line,
         field_count,
         is_invalid_utf8,
+        is_invalid_json,
 
         -- ids
         event_id,
@@ -36,15 +44,15 @@ typed as (
         {{ safe_cast('domain_sessionidx', 'integer') }} as domain_sessionidx,
         network_userid,
         user_id,
-        {{ web_page_id_from_contexts('contexts') }} as page_view_id,
+        coalesce(context_page_view_id, {{ web_page_id_from_contexts('contexts') }}) as page_view_id,
 
         -- timestamps
-        {{ safe_cast('collector_tstamp', 'timestamp') }} as collector_tstamp,
-        {{ safe_cast('dvce_created_tstamp', 'timestamp') }} as dvce_created_tstamp,
-        {{ safe_cast('dvce_sent_tstamp', 'timestamp') }} as dvce_sent_tstamp,
-        {{ safe_cast('derived_tstamp', 'timestamp') }} as derived_tstamp,
-        {{ safe_cast('etl_tstamp', 'timestamp') }} as etl_tstamp,
-        collector_tstamp as collector_tstamp_raw,
+        {{ safe_cast('collector_tstamp', dbt.type_timestamp()) }} as collector_tstamp,
+        {{ safe_cast('dvce_created_tstamp', dbt.type_timestamp()) }} as dvce_created_tstamp,
+        {{ safe_cast('dvce_sent_tstamp', dbt.type_timestamp()) }} as dvce_sent_tstamp,
+        {{ safe_cast('derived_tstamp', dbt.type_timestamp()) }} as derived_tstamp,
+        {{ safe_cast('etl_tstamp', dbt.type_timestamp()) }} as etl_tstamp,
+        cast(collector_tstamp as {{ dbt.type_string() }}) as collector_tstamp_raw,
 
         -- page
         page_url,
@@ -76,11 +84,11 @@ typed as (
         {{ safe_cast('dvce_ismobile', 'boolean') }} as dvce_ismobile,
         geo_country,
 
-        -- self-describing JSON, as text
+        -- self-describing JSON, as text (NULL for the atomic source: its contexts are tables)
         contexts,
         derived_contexts,
         {{ is_valid_json('contexts') }} as is_contexts_valid_json,
-        {{ yauaa_device_class('derived_contexts') }} as yauaa_device_class
+        coalesce(context_device_class, {{ yauaa_device_class('derived_contexts') }}) as yauaa_device_class
 
     from events
 

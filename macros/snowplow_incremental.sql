@@ -1,0 +1,210 @@
+{#- The incremental machinery of the Snowplow models (after dbt-snowplow-web's base module).
+
+    A run reads the load partitions from the run window's window_start on (int_run_window), stores the new
+    events in int_events_deduplicated (tagged loaded_in_run = run_seq), and rebuilds every session that has a
+    new event, from all of its stored events. The derived tables take the rebuilt sessions with delete+insert
+    after deleting what those sessions held before (snowplow_delete_reprocessed_sessions). -#}
+
+{#- The models whose tables carry state from run to run. A run over a warehouse where one of them (selected
+    in this invocation) does not exist yet is a full run. -#}
+{% macro snowplow_incremental_models() %}
+    {{ return([
+        'int_events_deduplicated',
+        'int_events_load_outcomes',
+        'int_sessions_lifecycle',
+        'int_articles_aggregated',
+        'page_views',
+        'sessions',
+        'users',
+        'interactions',
+        'events_quarantine',
+    ]) }}
+{% endmacro %}
+
+{#- The relation of a model of this project in the warehouse, without ref() (no dependency: used to read the
+    previous run's state of a model that is built later in the DAG). None when it does not exist. -#}
+{% macro snowplow_existing_relation(model_name) %}
+    {#- graph has no nodes while a unit test compiles: the model then sees no previous state. -#}
+    {%- if not execute or graph.get('nodes') is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set node = graph.nodes.get('model.article_recs.' ~ model_name) -%}
+    {%- if node is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias)) }}
+{% endmacro %}
+
+{#- True when the relation has a column of that name (False while parsing or when it does not exist). -#}
+{% macro snowplow_relation_has_column(relation, column_name) %}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set existing = adapter.get_relation(
+        database=relation.database, schema=relation.schema, identifier=relation.identifier
+    ) -%}
+    {%- if existing is none -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- for column in adapter.get_columns_in_relation(existing) -%}
+        {%- if column.name | lower == column_name | lower -%}
+            {{ return(true) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(false) }}
+{% endmacro %}
+
+{#- The state the previous runs left, read when int_run_window is built (the first model of a run):
+    is_full_refresh (--full-refresh, a selected stateful table missing, or the last run read another events
+    source), the load high-water mark (latest load_tstamp stored) and the number of this run (1 + the latest
+    of snowplow_run_stats and the store). -#}
+{% macro snowplow_previous_run_state() %}
+    {%- set state = {'is_full_refresh': true, 'high_water_mark': none, 'run_seq': 1, 'missing': []} -%}
+    {%- if not execute -%}
+        {{ return(state) }}
+    {%- endif -%}
+    {%- set missing = [] -%}
+    {%- for model_name in snowplow_incremental_models() -%}
+        {%- set unique_id = 'model.article_recs.' ~ model_name -%}
+        {%- if unique_id in selected_resources and snowplow_existing_relation(model_name) is none -%}
+            {%- do missing.append(model_name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set store = snowplow_existing_relation('int_events_deduplicated') -%}
+    {%- if store is not none and not snowplow_relation_has_column(store, 'loaded_in_run') -%}
+        {#- a table an older version of the models built: start over -#}
+        {%- set store = none -%}
+    {%- endif -%}
+    {%- if store is not none -%}
+        {%- set result = run_query(
+            'select max(load_tstamp), max(loaded_in_run) from ' ~ store
+        ) -%}
+        {%- set row = result.rows[0] -%}
+        {%- do state.update({
+            'high_water_mark': row[0],
+            'run_seq': (row[1] or 0) + 1,
+        }) -%}
+    {%- endif -%}
+    {%- set run_stats = snowplow_existing_relation('snowplow_run_stats') -%}
+    {%- if run_stats is not none -%}
+        {%- set last_run = run_query(
+            'select run_seq, events_source from ' ~ run_stats ~ ' order by run_seq desc limit 1'
+        ).rows -%}
+        {%- if last_run | length > 0 -%}
+            {%- if last_run[0][0] >= state.run_seq -%}
+                {%- do state.update({'run_seq': last_run[0][0] + 1}) -%}
+            {%- endif -%}
+            {%- if last_run[0][1] != var('article_recs__events_source') -%}
+                {#- another source fed the tables: start over -#}
+                {%- do missing.append('(events source changed: ' ~ last_run[0][1] ~ ')') -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- do state.update({
+        'is_full_refresh': flags.FULL_REFRESH or store is none or missing | length > 0,
+        'missing': missing,
+    }) -%}
+    {{ return(state) }}
+{% endmacro %}
+
+{#- window_start of this run as a SQL timestamp literal, read from int_run_window when the model is executed,
+    or none (read everything). Only for filters that must be constants: DuckDB skips files on a filter on
+    the file name only when the filter is a constant (a subquery reads every file). -#}
+{% macro snowplow_window_start_literal() %}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set run_window = snowplow_existing_relation('int_run_window') -%}
+    {%- if run_window is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set result = run_query('select window_start from ' ~ run_window) -%}
+    {%- if result.rows | length == 0 or result.rows[0][0] is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return("cast('" ~ result.rows[0][0] ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
+{% endmacro %}
+
+{#- True when this run is a full run (int_run_window.is_full_refresh): every partition is read and every
+    session rebuilt. False while parsing and in unit tests (they set is_incremental themselves). -#}
+{% macro snowplow_run_is_full() %}
+    {%- if not execute or graph.get('nodes') is none -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set run_window = snowplow_existing_relation('int_run_window') -%}
+    {%- if run_window is none -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set rows = run_query('select is_full_refresh from ' ~ run_window).rows -%}
+    {{ return(rows | length == 0 or rows[0][0]) }}
+{% endmacro %}
+
+{#- is_incremental(), and this run is not a full run: the model may update its table in place. In a full run
+    an existing table (say, of a warehouse where another stateful table was dropped, or built by an older
+    version of the models) is emptied by snowplow_full_run_truncate and filled again from scratch. -#}
+{% macro snowplow_is_incremental() %}
+    {{ return(is_incremental() and not snowplow_run_is_full()) }}
+{% endmacro %}
+
+{#- Pre-hook of every stateful model: in a full run over an existing table, empty it first (the model then
+    inserts everything; on_schema_change='sync_all_columns' brings its columns up to date). -#}
+{% macro snowplow_full_run_truncate() %}
+    {%- if is_incremental() and snowplow_run_is_full() -%}
+    delete from {{ this }}
+    {%- endif -%}
+{% endmacro %}
+
+{#- Pre-hook of the tables rebuilt per session (page_views, sessions): delete what the sessions rebuilt in this
+    run held before - every session of int_sessions_this_run, and every derived session (no domain_sessionid)
+    of the readers whose derived sessions are recomputed. The model then inserts the rebuilt rows. -#}
+{% macro snowplow_delete_reprocessed_sessions() %}
+    {%- if snowplow_is_incremental() -%}
+    delete from {{ this }}
+    where
+        domain_sessionid in (
+            select session_key from {{ ref('int_sessions_this_run') }}
+            where not is_derived_session
+        )
+        or (
+            is_derived_session
+            and domain_userid in (
+                select domain_userid from {{ ref('int_sessions_this_run') }}
+                where is_derived_session
+            )
+        )
+    {%- endif -%}
+{% endmacro %}
+
+{#- A --full-refresh of a stateful model rebuilds it from this run's scratch tables: that is only complete when
+    the whole run is a full run, i.e. when int_run_window is rebuilt in the same invocation. -#}
+{% macro snowplow_guard_full_refresh() %}
+    {%- if execute and flags.FULL_REFRESH and 'model.article_recs.int_run_window' not in selected_resources -%}
+        {{ exceptions.raise_compiler_error(
+            "--full-refresh of " ~ this ~ " needs int_run_window in the selection: full-refresh the Snowplow "
+            ~ "models together, e.g. `dbt build -s +page_views+ --full-refresh`."
+        ) }}
+    {%- endif -%}
+{% endmacro %}
+
+{#- The columns of the event store (int_events_deduplicated), in order. -#}
+{% macro snowplow_stored_event_columns() %}
+    {{ return([
+        'event_id', 'app_id', 'event', 'page_view_id', 'domain_userid', 'domain_sessionid', 'domain_sessionidx',
+        'collector_tstamp', 'dvce_created_tstamp', 'dvce_sent_tstamp', 'derived_tstamp',
+        'page_url', 'page_title', 'page_referrer', 'page_urlhost', 'page_urlpath',
+        'refr_urlhost', 'refr_medium', 'refr_source',
+        'pp_yoffset_min', 'pp_yoffset_max', 'doc_height', 'br_viewheight',
+        'dvce_ismobile', 'yauaa_device_class',
+        'load_tstamp', 'load_partition', 'line_hash', 'is_late', 'loaded_in_run',
+    ]) }}
+{% endmacro %}
+
+{#- Pre-hook of an incremental model: delete the rows whose key (one or more text columns) is listed in
+    `keys_relation`, so that keys the run recomputes to nothing disappear too. -#}
+{% macro snowplow_delete_keys(keys_relation, columns) %}
+    {%- if snowplow_is_incremental() -%}
+    {%- set key_expression = columns | join(" || '|' || ") -%}
+    delete from {{ this }}
+    where {{ key_expression }} in (select {{ key_expression }} from {{ keys_relation }})
+    {%- endif -%}
+{% endmacro %}

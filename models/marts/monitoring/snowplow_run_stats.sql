@@ -1,0 +1,120 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    full_refresh=false,
+) }}
+
+{#- One row per run of the Snowplow models: the window, and the work it did - files and lines read, events
+    stored for the first time, late events, sessions rebuilt. A run log: never rebuilt by --full-refresh.
+    The cost of a run is what it reads (lines_read, files_read) and rebuilds (sessions_rebuilt). -#}
+
+with
+
+run_window as (
+
+    select * from {{ ref('int_run_window') }}
+
+),
+
+lines as (
+
+    select * from {{ ref('int_events_validated') }}
+
+),
+
+events as (
+
+    select * from {{ ref('int_events_deduplicated') }}
+
+),
+
+sessions_this_run as (
+
+    select * from {{ ref('int_sessions_this_run') }}
+
+),
+
+page_views_this_run as (
+
+    select * from {{ ref('int_page_views_classified') }}
+
+),
+
+line_counts as (
+
+    select
+        count(distinct source_file) as files_read,
+        count(*) as lines_read,
+        sum(case when quarantine_reason is not null then 1 else 0 end) as lines_quarantined,
+        sum(case when is_late then 1 else 0 end) as lines_late
+
+    from lines
+
+),
+
+new_events as (
+
+    select
+        count(*) as events_stored,
+        sum(case when events.is_late then 1 else 0 end) as events_late
+
+    from events
+    cross join run_window
+    where events.loaded_in_run = run_window.run_seq
+
+),
+
+high_water_mark as (
+
+    select max(load_tstamp) as high_water_mark
+    from events
+
+),
+
+rebuilt as (
+
+    select
+        sum(case when not is_derived_session then 1 else 0 end) as sessions_rebuilt,
+        sum(case when is_derived_session then 1 else 0 end) as derived_session_readers_rebuilt
+
+    from sessions_this_run
+
+),
+
+page_views_written as (
+
+    select count(*) as page_views_written
+    from page_views_this_run
+
+),
+
+final as (
+
+    select
+        run_window.run_id,
+        run_window.run_seq,
+        run_window.is_full_refresh,
+        run_window.events_source,
+        run_window.window_start,
+        run_window.previous_high_water_mark,
+        high_water_mark.high_water_mark,
+        line_counts.files_read,
+        line_counts.lines_read,
+        coalesce(line_counts.lines_quarantined, 0) as lines_quarantined,
+        coalesce(line_counts.lines_late, 0) as lines_late,
+        new_events.events_stored,
+        coalesce(new_events.events_late, 0) as events_late,
+        coalesce(rebuilt.sessions_rebuilt, 0) as sessions_rebuilt,
+        coalesce(rebuilt.derived_session_readers_rebuilt, 0) as derived_session_readers_rebuilt,
+        page_views_written.page_views_written
+
+    from run_window
+    cross join line_counts
+    cross join new_events
+    cross join high_water_mark
+    cross join rebuilt
+    cross join page_views_written
+
+)
+
+select * from final
