@@ -65,5 +65,11 @@ publish: $(STAMP) pg-up ## copy the current models from DuckDB to the Postgres s
 report: $(STAMP) ## write the offline-evaluation report (reports/evaluation/index.html)
 	$(BIN)/article-recs report
 
+DAGSTER_HOME_DIR := $(CURDIR)/.dagster
+
+dagster: $(STAMP) ## Dagster (UI, two-hourly schedule, failure alerts) on http://127.0.0.1:3000 with the dbt project loaded
+	@mkdir -p $(DAGSTER_HOME_DIR) && cp orchestration/dagster.yaml $(DAGSTER_HOME_DIR)/dagster.yaml
+	DAGSTER_HOME=$(DAGSTER_HOME_DIR) $(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m orchestration.definitions
+
 clean: ## remove generated data, warehouses, dbt target, reports
 	rm -rf data warehouse target logs reports bench

@@ -1,0 +1,1 @@
+"""Dagster orchestration of the article-recs dbt project: `orchestration.definitions:defs`."""

@@ -1,0 +1,23 @@
+"""The Dagster code location: `dagster dev -m orchestration.definitions` (see `make dagster`).
+
+Loading parses the dbt project when its manifest is missing (and on every load under `dagster dev`), so a
+clean clone loads without a prior `dbt parse`.
+"""
+
+from __future__ import annotations
+
+from dagster import Definitions
+
+from orchestration.assets import article_recs_dbt, dbt_project, quality_checks
+from orchestration.resources import build_dbt_resource
+from orchestration.schedules import build_job, every_two_hours
+from orchestration.sensors import alert_on_run_failure
+
+defs = Definitions(
+    assets=[article_recs_dbt],
+    asset_checks=quality_checks,
+    jobs=[build_job],
+    schedules=[every_two_hours],
+    sensors=[alert_on_run_failure],
+    resources={"dbt": build_dbt_resource(dbt_project)},
+)
