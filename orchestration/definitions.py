@@ -9,12 +9,14 @@ from __future__ import annotations
 from dagster import Definitions
 
 from orchestration.assets import article_recs_dbt, dbt_project, quality_checks
+from orchestration.assets.serving import postgres_serving, publish_enabled
 from orchestration.resources import build_dbt_resource
 from orchestration.schedules import build_job, every_two_hours
 from orchestration.sensors import alert_on_run_failure
 
 defs = Definitions(
-    assets=[article_recs_dbt],
+    # postgres_serving (publish to the Postgres serving schema) only when ARTICLE_RECS_PUBLISH is set
+    assets=[article_recs_dbt, *([postgres_serving] if publish_enabled() else [])],
     asset_checks=quality_checks,
     jobs=[build_job],
     schedules=[every_two_hours],
