@@ -129,15 +129,22 @@ def format_summary(summary: BuildSummary) -> str:
     if summary.evaluation:
         out.append("")
         out.append("offline evaluation (latest run: hold out the last day, train on the rest)")
-        header = f"  {'site':<8} {'task':<8} {'metric':<10} " + " ".join(
+        header = f"  {'site':<8} {'task':<8} {'metric':<16} " + " ".join(
             f"{s:>10}" for s in _strategies(summary))
         out.append(header)
         rows: dict[tuple[str, str, str], dict[str, float]] = {}
+        cases: dict[tuple[str, str], int] = {}
         for site, strategy, task, metric, k, value in summary.evaluation:
+            if metric == "n_cases":
+                cases[(site, task)] = int(value)
+                continue
             rows.setdefault((site, task, f"{metric}@{k}" if k else metric), {})[strategy] = value
         for (site, task, metric), values in rows.items():
-            out.append(f"  {site:<8} {task:<8} {metric:<10} " + " ".join(
+            out.append(f"  {site:<8} {task:<8} {metric:<16} " + " ".join(
                 f"{_n(values.get(s)):>10}" for s in _strategies(summary)))
+        if cases:
+            out.append("  test cases: " + ", ".join(
+                f"{site} {task} {n:,}" for (site, task), n in sorted(cases.items())))
     if summary.missing:
         out.append(f"(not built: {', '.join(summary.missing)})")
     return "\n".join(out)
