@@ -12,6 +12,21 @@
     ]) }}
 {% endmacro %}
 
+{#- The recommender knobs that are project vars only (no per-site column in seeds/sites.csv yet): recommender_sites
+    and eval_sites carry them per site all the same, so the models read every knob from `sites` and a seed
+    column can take over later (move the name to recommender_site_knobs). -#}
+{% macro recommender_var_knobs() %}
+    {{ return([
+        'min_article_readers',
+        'min_reader_articles',
+        'min_reader_total_dwell_s',
+        'recs_per_source',
+        'knn_max_reads_per_reader',
+        'knn_min_co_readers',
+        'knn_reader_neighbours',
+    ]) }}
+{% endmacro %}
+
 {#- The timestamp every window is measured from: the var article_recs__as_of, else the latest event. -#}
 {% macro as_of_expression(latest_tstamp) -%}
     {%- if var('article_recs__as_of') -%}
@@ -21,7 +36,8 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Age in days (fractional) between two timestamps. -#}
+{#- Age in days (fractional) between two timestamps, exact to the millisecond (epoch seconds, not datediff's
+    whole-second boundaries), so the SQL models agree with the Python references in article_recs.recommend. -#}
 {% macro age_in_days(from_tstamp, to_tstamp) -%}
-    ({{ dbt.datediff(from_tstamp, to_tstamp, 'second') }} / 86400.0)
+    (cast({{ epoch_seconds(to_tstamp) }} - {{ epoch_seconds(from_tstamp) }} as double precision) / 86400.0)
 {%- endmacro %}

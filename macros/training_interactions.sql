@@ -37,7 +37,11 @@ windowed as (
 
 read_filtered as (
 
-    select windowed.*
+    select
+        windowed.*,
+        sites.min_article_readers,
+        sites.min_reader_articles,
+        sites.min_reader_total_dwell_s
 
     from windowed
     inner join sites
@@ -53,61 +57,56 @@ read_filtered as (
 
 ),
 
-popular_enough as (
+{#- The reader and article thresholds are window counts over the filtered reads, not joins back to grouped
+    copies of them: Postgres misestimates such self-joins as one row and plans nested loops that take
+    minutes on the demo data. -#}
+article_counted as (
 
     select
-        read_filtered.site_id,
-        read_filtered.article_id
+        read_filtered.*,
+        count(*) over (partition by read_filtered.site_id, read_filtered.article_id) as article_readers
 
     from read_filtered
-    inner join sites
-        on read_filtered.site_id = sites.site_id
-    group by read_filtered.site_id, read_filtered.article_id, sites.min_article_readers
-    having count(*) > sites.min_article_readers
 
 ),
 
 article_filtered as (
 
-    select read_filtered.*
-
-    from read_filtered
-    inner join popular_enough
-        on
-            read_filtered.site_id = popular_enough.site_id
-            and read_filtered.article_id = popular_enough.article_id
+    select * from article_counted
+    where article_readers > min_article_readers
 
 ),
 
-active_enough as (
+reader_counted as (
 
     select
-        article_filtered.site_id,
-        article_filtered.domain_userid
+        article_filtered.*,
+        count(*) over (
+            partition by article_filtered.site_id, article_filtered.domain_userid
+        ) as reader_articles,
+        sum(article_filtered.dwell_s) over (
+            partition by article_filtered.site_id, article_filtered.domain_userid
+        ) as reader_dwell_s
 
     from article_filtered
-    inner join sites
-        on article_filtered.site_id = sites.site_id
-    group by
-        article_filtered.site_id,
-        article_filtered.domain_userid,
-        sites.min_reader_articles,
-        sites.min_reader_total_dwell_s
-    having
-        count(*) > sites.min_reader_articles
-        and sum(article_filtered.dwell_s) > sites.min_reader_total_dwell_s
 
 ),
 
 training_interactions as (
 
-    select article_filtered.*
+    select
+        site_id,
+        domain_userid,
+        article_id,
+        dwell_s,
+        reads,
+        first_read_at,
+        last_read_at
 
-    from article_filtered
-    inner join active_enough
-        on
-            article_filtered.site_id = active_enough.site_id
-            and article_filtered.domain_userid = active_enough.domain_userid
+    from reader_counted
+    where
+        reader_articles > min_reader_articles
+        and reader_dwell_s > min_reader_total_dwell_s
 
 )
 {% endmacro %}

@@ -192,16 +192,35 @@ def related_articles(
     )
 
 
+def seen_matrix(fitted: AlsModel, read: pd.DataFrame | None) -> sp.csr_matrix:
+    """The readers x articles matrix of what each reader has read: the training matrix's cells plus the
+    ``read`` rows (``domain_userid, article_id``: e.g. every read in the training window, short or not) of
+    readers and articles in the matrix. implicit filters these out of the reader lists before the top N."""
+    if read is None or read.empty:
+        return fitted.user_items
+    rows = pd.Index(fitted.reader_ids).get_indexer(read["domain_userid"].astype(str))
+    cols = pd.Index(fitted.article_ids).get_indexer(read["article_id"].astype(str))
+    ok = (rows >= 0) & (cols >= 0)
+    extra = sp.csr_matrix(
+        (np.ones(int(ok.sum()), dtype=np.float32), (rows[ok], cols[ok])), shape=fitted.user_items.shape
+    )
+    seen = (fitted.user_items + extra).tocsr()
+    seen.sort_indices()
+    return seen
+
+
 def reader_recommendations(
     fitted: AlsModel,
     candidates: pd.DataFrame,
     n: int,
     readers: np.ndarray | list | None = None,
     batch_size: int = 20_000,
+    seen: sp.csr_matrix | None = None,
 ) -> pd.DataFrame:
     """Top-``n`` unread candidates per reader via implicit's batched ``recommend``.
 
     ``readers``: domain_userids to score (default: every reader in the matrix; unknown ones are skipped).
+    ``seen``: what to filter out per reader (:func:`seen_matrix`; default the training matrix).
     Returns ``domain_userid, recommended_article_id, rank, score``; score ``clip(x_u . y_i * decay, 0, 1)``.
     """
     columns = ["domain_userid", "recommended_article_id", "rank", "score"]
@@ -225,7 +244,7 @@ def reader_recommendations(
             batch = rows[start : start + batch_size]
             ids, scores = decayed.recommend(
                 batch,
-                fitted.user_items[batch],
+                (fitted.user_items if seen is None else seen)[batch],
                 N=k,
                 filter_already_liked_items=True,
                 filter_items=filter_items if filter_items.size else None,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 from article_recs.recommend.candidates import REC_COLUMNS
@@ -46,8 +47,13 @@ class TruthScorer(Protocol):
 def _history(read: pd.DataFrame | None) -> dict[tuple[str, str], set[str]]:
     seen: dict[tuple[str, str], set[str]] = {}
     if read is not None and not read.empty:
-        for (s, u), g in read.groupby(["site_id", "domain_userid"]):
-            seen[(str(s), str(u))] = set(g["article_id"].astype(str))
+        for s, u, a in zip(
+            read["site_id"].astype(str),
+            read["domain_userid"].astype(str),
+            read["article_id"].astype(str),
+            strict=True,
+        ):
+            seen.setdefault((s, u), set()).add(a)
     return seen
 
 
@@ -66,19 +72,30 @@ def empty_oracle() -> pd.DataFrame:
     )
 
 
-def _top_n(scores: pd.Series, n: int, exclude: set[str], allowed: set[str] | None) -> pd.DataFrame:
-    s = pd.Series(scores, dtype="float64")
-    s.index = s.index.astype(str)
-    s = s[(s > 0) & ~s.index.isin(list(exclude))]
+def _top_n(
+    scores: pd.Series, n: int, exclude: set[str], allowed: set[str] | None
+) -> list[tuple[str, int, float]]:
+    """``(article_id, rank, score)`` of the top ``n`` positive scores (ties on article_id), without
+    ``exclude`` and, when given, only ``allowed``; scores divided by the first one. Plain numpy: this runs
+    once per evaluation case."""
+    ids = np.asarray(scores.index, dtype=object).astype(str)
+    raw = np.asarray(scores.to_numpy(), dtype="float64")
+    keep = raw > 0
+    if exclude:
+        keep &= ~np.isin(ids, list(exclude))
     if allowed is not None:
-        s = s[s.index.isin(list(allowed))]
-    if s.empty:
-        return pd.DataFrame({"recommended_article_id": [], "rank": [], "score": []})
-    frame = pd.DataFrame({"recommended_article_id": s.index.to_numpy(), "raw": s.to_numpy()})
-    frame = frame.sort_values(["raw", "recommended_article_id"], ascending=[False, True]).head(n)
-    frame["score"] = frame["raw"] / frame["raw"].iloc[0]
-    frame["rank"] = range(1, len(frame) + 1)
-    return frame[["recommended_article_id", "rank", "score"]]
+        keep &= np.fromiter((a in allowed for a in ids), dtype=bool, count=len(ids))
+    ids, raw = ids[keep], raw[keep]
+    if raw.size == 0:
+        return []
+    if raw.size > n:
+        # only the n best (and anything tied with the n-th) need the exact order
+        cut = np.partition(raw, raw.size - n)[raw.size - n]
+        top = raw >= cut
+        ids, raw = ids[top], raw[top]
+    order = np.lexsort((ids, -raw))[:n]
+    first = raw[order[0]]
+    return [(ids[i], rank, float(raw[i] / first)) for rank, i in enumerate(order, start=1)]
 
 
 def _allowed_by_site(candidates: pd.DataFrame | None) -> dict[str, set[str]] | None:
@@ -104,25 +121,22 @@ def oracle_related(
         ["site_id", "domain_userid", "source_article_id", "at_ts"]
     )
     p = p.drop_duplicates(["site_id", "domain_userid", "source_article_id"])
-    parts = []
-    for row in p.itertuples(index=False):
-        site, user, source = str(row.site_id), str(row.domain_userid), str(row.source_article_id)
-        scores = _score(truth, site, user, row.at_ts, source, seen.get((site, user), set()))
+    rows = []
+    for site, user, source, at_ts in zip(
+        p["site_id"].astype(str),
+        p["domain_userid"].astype(str),
+        p["source_article_id"].astype(str),
+        p["at_ts"],
+        strict=True,
+    ):
+        scores = _score(truth, site, user, at_ts, source, seen.get((site, user), set()))
         if scores is None:
             continue
         top = _top_n(scores, n, {source}, None if allowed is None else allowed.get(site, set()))
-        if top.empty:
-            continue
-        parts.append(
-            top.assign(
-                site_id=site,
-                source_entity_type="article",
-                source_entity_id=source,
-                task="related",
-                domain_userid=user,
-            )
+        rows.extend(
+            (site, "article", source, item, rank, score, "related", user) for item, rank, score in top
         )
-    return _finish(parts)
+    return _finish(rows)
 
 
 def oracle_reader(
@@ -142,33 +156,17 @@ def oracle_reader(
         return empty_oracle()
     allowed = _allowed_by_site(candidates)
     seen = _history(read)
-    parts = []
-    for row in (
-        readers[["site_id", "domain_userid"]]
-        .drop_duplicates()
-        .sort_values(["site_id", "domain_userid"])
-        .itertuples(index=False)
-    ):
-        site, user = str(row.site_id), str(row.domain_userid)
+    unique = readers[["site_id", "domain_userid"]].drop_duplicates().sort_values(["site_id", "domain_userid"])
+    rows = []
+    for site, user in zip(unique["site_id"].astype(str), unique["domain_userid"].astype(str), strict=True):
         at = cut_at.get(site) if isinstance(cut_at, dict) else cut_at
-        scores = _score(truth, site, user, to_naive_utc(at), None, seen.get((site, user), set()))
+        history = seen.get((site, user), set())
+        scores = _score(truth, site, user, to_naive_utc(at), None, history)
         if scores is None:
             continue
-        top = _top_n(
-            scores, n, seen.get((site, user), set()), None if allowed is None else allowed.get(site, set())
-        )
-        if top.empty:
-            continue
-        parts.append(
-            top.assign(
-                site_id=site,
-                source_entity_type="reader",
-                source_entity_id=user,
-                task="reader",
-                domain_userid=None,
-            )
-        )
-    return _finish(parts)
+        top = _top_n(scores, n, history, None if allowed is None else allowed.get(site, set()))
+        rows.extend((site, "reader", user, item, rank, score, "reader", None) for item, rank, score in top)
+    return _finish(rows)
 
 
 def oracle_recommendations(
@@ -191,10 +189,24 @@ def oracle_recommendations(
     return out[ORACLE_COLUMNS] if not out.empty else empty_oracle()
 
 
-def _finish(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    if not parts:
+def _finish(rows: list[tuple]) -> pd.DataFrame:
+    """Rows ``(site_id, source_entity_type, source_entity_id, recommended_article_id, rank, score, task,
+    domain_userid)`` as an ``ORACLE_COLUMNS`` frame."""
+    if not rows:
         return empty_oracle()
-    out = pd.concat(parts, ignore_index=True)
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "site_id",
+            "source_entity_type",
+            "source_entity_id",
+            "recommended_article_id",
+            "rank",
+            "score",
+            "task",
+            "domain_userid",
+        ],
+    )
     out["strategy"] = "oracle"
     out["rank"] = out["rank"].astype("int64")
     out["score"] = out["score"].astype("float64")

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from article_recs.recommend.als import fit_als, reader_recommendations, related_articles
+from article_recs.recommend.als import fit_als, reader_recommendations, related_articles, seen_matrix
 from article_recs.recommend.candidates import (
     REC_COLUMNS,
     apply_candidate_rules,
@@ -96,8 +96,9 @@ def als_for_sites(
     """Train ALS per site and return related + per-reader lists, padded with popularity.
 
     ``interactions``: the training reads (``recommender_training_interactions`` columns).
-    ``reads``: per-read rows for the popularity fill (``popularity.READ_COLUMNS``; default: the
-    interactions, see :func:`popularity.reads_from_interactions`).
+    ``reads``: per-read rows (``popularity.READ_COLUMNS``) for the popularity fill (default: the
+    interactions, see :func:`popularity.reads_from_interactions`) and for what reader lists exclude
+    (:func:`read_history`: every read in the training window, as the SQL strategies do).
     ``related_sources``: ``site_id, article_id`` that must get a related list (e.g. every article read in
     the window); with ``all_matrix_sources`` every article of the matrix gets one as well.
     ``readers``: ``site_id, domain_userid`` to produce reader lists for (default: every reader trained on).
@@ -119,7 +120,10 @@ def als_for_sites(
         wanted_readers = None
         if readers is not None:
             wanted_readers = _site(readers, ctx.site_id)["domain_userid"].astype(str).unique()
-        per_reader = reader_recommendations(fitted, cands, n, readers=wanted_readers)
+        read = read_history(site_inter, _site(reads, ctx.site_id), ctx)
+        per_reader = reader_recommendations(
+            fitted, cands, n, readers=wanted_readers, seen=seen_matrix(fitted, read)
+        )
 
         recs = pd.concat(
             [
@@ -133,7 +137,6 @@ def als_for_sites(
             ignore_index=True,
         ).assign(site_id=ctx.site_id, strategy="als")
         recs = recs.reindex(columns=REC_COLUMNS)
-        read = site_inter[["site_id", "domain_userid", "article_id"]].astype(str)
         recs = apply_candidate_rules(recs, cands, read=read, n=n)
 
         if fill:
@@ -178,6 +181,22 @@ def als_for_sites(
     recs["score"] = recs["score"].astype("float64")
     stats_frame = pd.DataFrame(stats, columns=["site_id"] + STATS_COLUMNS)
     return AlsRun(recs.reset_index(drop=True), stats_frame)
+
+
+def read_history(
+    interactions: pd.DataFrame, reads: pd.DataFrame | None, ctx: SiteContext
+) -> pd.DataFrame:
+    """``site_id, domain_userid, article_id`` a reader list must not recommend: the training interactions
+    and every read (``popularity.READ_COLUMNS`` rows, any dwell) in the training window
+    ``(as_of - training_window_days, as_of]`` - what the SQL strategies exclude (``windowed``)."""
+    cols = ["site_id", "domain_userid", "article_id"]
+    parts = [interactions[cols].astype(str)]
+    if reads is not None and not reads.empty:
+        start = ctx.as_of - pd.Timedelta(days=float(ctx.params.training_window_days))
+        at = naive_utc(reads["read_at"])
+        keep = (at > start) & (at <= ctx.as_of) & reads["domain_userid"].notna()
+        parts.append(reads.loc[keep.to_numpy(), cols].astype(str))
+    return pd.concat(parts, ignore_index=True).drop_duplicates().reset_index(drop=True)
 
 
 def recent_articles(interactions: pd.DataFrame, contexts: list[SiteContext]) -> pd.DataFrame:

@@ -14,7 +14,7 @@ def model(dbt, session):
     pairs = dbt.ref("eval_next_in_session_pairs").df()
     holdout = dbt.ref("eval_reader_holdout").df()
 
-    start = window_start(eval_sites, recommender_vars, "popularity_window_days")
+    start = window_start(eval_sites, recommender_vars, "training_window_days", "popularity_window_days")
     page_views = dbt.ref("page_views").project(
         "site_id, domain_userid, article_id, engaged_time_in_s, start_tstamp"
     )

@@ -193,6 +193,9 @@ def write_project(root: Path) -> Path:
     shutil.copytree(
         REPO / "python_models" / "recommender", root / "python_models" / "recommender", dirs_exist_ok=True
     )
+    # the generic data tests the models' YAML uses
+    (root / "macros").mkdir(exist_ok=True)
+    shutil.copyfile(REPO / "macros" / "recommender_tests.sql", root / "macros" / "recommender_tests.sql")
     (root / "dbt_project.yml").write_text(PROJECT_YML)
     (root / "profiles.yml").write_text(PROFILES_YML.format(path=root / "fixture.duckdb"))
     for name, sql in SQL_MODELS.items():
@@ -221,10 +224,14 @@ def test_python_models_build_on_duckdb(tmp_path: Path) -> None:
     root = write_project(tmp_path / "proj")
     run_dbt(root, ["build"])
     con = duckdb.connect(str(root / "fixture.duckdb"))
-    als = con.sql("select * from als_recommendations").df()
-    eval_als = con.sql("select * from eval_als_recommendations").df()
-    oracle = con.sql("select * from eval_oracle_recommendations").df()
-    oracle_cols = [r[0] for r in con.sql("describe eval_oracle_recommendations").fetchall()]
+    schemas = dict(
+        con.sql("select table_name, table_schema from information_schema.tables").fetchall()
+    )  # the eval models go to their own schema (main_evaluation here)
+    als = con.sql(f"select * from {schemas['als_recommendations']}.als_recommendations").df()
+    eval_als = con.sql(f"select * from {schemas['eval_als_recommendations']}.eval_als_recommendations").df()
+    oracle_table = f"{schemas['eval_oracle_recommendations']}.eval_oracle_recommendations"
+    oracle = con.sql(f"select * from {oracle_table}").df()
+    oracle_cols = [r[0] for r in con.sql(f"describe {oracle_table}").fetchall()]
     con.close()
 
     assert set(als["source_entity_type"]) == {"article", "reader"}

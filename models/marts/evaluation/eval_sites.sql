@@ -23,15 +23,11 @@ final as (
 select
     site_id,
     app_id,
-    holdout_start as as_of,
-    holdout_start,
-    holdout_end,
-    {%- for knob in recommender_site_knobs() %}
+    {%- for knob in recommender_site_knobs() + recommender_var_knobs() %}
     {{ knob }},
     {%- endfor %}
-    min_article_readers,
-    min_reader_articles,
-    min_reader_total_dwell_s,
-    recs_per_source
+    holdout_start as as_of,
+    holdout_start,
+    holdout_end
 
 from final

@@ -22,14 +22,13 @@ final as (
     select
         sites.site_id,
         sites.app_id,
-        {{ as_of_expression('events.latest_collector_tstamp') }} as as_of,
         {%- for knob in recommender_site_knobs() %}
         coalesce(sites.{{ knob }}, {{ var('article_recs__' ~ knob) }}) as {{ knob }},
         {%- endfor %}
-        {{ var('article_recs__min_article_readers') }} as min_article_readers,
-        {{ var('article_recs__min_reader_articles') }} as min_reader_articles,
-        {{ var('article_recs__min_reader_total_dwell_s') }} as min_reader_total_dwell_s,
-        {{ var('article_recs__recs_per_source') }} as recs_per_source
+        {%- for knob in recommender_var_knobs() %}
+        {{ var('article_recs__' ~ knob) }} as {{ knob }},
+        {%- endfor %}
+        {{ as_of_expression('events.latest_collector_tstamp') }} as as_of
 
     from sites
     cross join events

@@ -1,0 +1,1 @@
+"""The offline-evaluation report (`article-recs report`)."""

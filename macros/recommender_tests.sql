@@ -1,0 +1,158 @@
+{#- Generic data tests of the recommender marts (used in models/marts/recommender and evaluation YAML). -#}
+
+{#- Every list of a recommendation table is well formed: ranks are 1..k without gaps (k = rows of the list),
+    at most `sites_model`.recs_per_source rows ('default' lists: popularity_top_n), no article twice, never
+    the source article itself, scores in (0, 1] and not increasing with rank. One row per broken list.
+    `list_columns`: the columns that name a list (besides site_id, source_entity_type, source_entity_id). -#}
+{% test recommendation_lists(model, sites_model, list_columns=[]) %}
+
+{%- set keys = ['site_id', 'source_entity_type', 'source_entity_id'] + list_columns %}
+
+with
+
+recs as (
+
+    select * from {{ model }}
+
+),
+
+sites as (
+
+    select * from {{ sites_model }}
+
+),
+
+ordered as (
+
+    select
+        recs.*,
+        lag(recs.score) over (
+            partition by {% for key in keys %}recs.{{ key }}{{ ', ' if not loop.last }}{% endfor %}
+            order by recs.rank
+        ) as previous_score
+
+    from recs
+
+),
+
+lists as (
+
+    select
+        {% for key in keys %}ordered.{{ key }},{% endfor %}
+        count(*) as n_items,
+        count(distinct ordered.rank) as n_ranks,
+        count(distinct ordered.recommended_article_id) as n_articles,
+        min(ordered.rank) as min_rank,
+        max(ordered.rank) as max_rank,
+        sum(
+            case
+                when
+                    ordered.source_entity_type = 'article'
+                    and ordered.recommended_article_id = ordered.source_entity_id
+                    then 1
+                else 0
+            end
+        ) as self_recommendations,
+        sum(case when ordered.score <= 0 or ordered.score > 1 or ordered.score is null then 1 else 0 end)
+            as scores_out_of_range,
+        sum(case when ordered.score > ordered.previous_score then 1 else 0 end) as scores_increasing
+
+    from ordered
+    group by {% for key in keys %}ordered.{{ key }}{{ ', ' if not loop.last }}{% endfor %}
+
+)
+
+select lists.*
+
+from lists
+left join sites
+    on lists.site_id = sites.site_id
+where
+    lists.min_rank <> 1
+    or lists.max_rank <> lists.n_items
+    or lists.n_ranks <> lists.n_items
+    or lists.n_articles <> lists.n_items
+    or lists.self_recommendations > 0
+    or lists.scores_out_of_range > 0
+    or lists.scores_increasing > 0
+    or lists.n_items > case
+        when lists.source_entity_type = 'default' then sites.popularity_top_n
+        else sites.recs_per_source
+    end
+
+{% endtest %}
+
+{#- Every article read in a site's training window (page views in (as_of - training_window_days, as_of]) has
+    a related list in `model` from each of `strategies` (on the sites that strategy serves). -#}
+{% test every_read_article_has_related_list(model, sites_model, strategies) %}
+
+with
+
+sites as (
+
+    select * from {{ sites_model }}
+
+),
+
+page_views as (
+
+    select * from {{ ref('page_views') }}
+    where article_id is not null and domain_userid is not null
+
+),
+
+read_in_window as (
+
+    select distinct
+        page_views.site_id,
+        page_views.article_id
+
+    from page_views
+    inner join sites
+        on page_views.site_id = sites.site_id
+    where
+        page_views.start_tstamp <= sites.as_of
+        and page_views.start_tstamp
+        > {{ dbt.dateadd('day', '-1 * sites.training_window_days', 'sites.as_of') }}
+
+),
+
+served as (
+
+    select distinct
+        site_id,
+        strategy
+
+    from {{ model }}
+    where strategy in ({% for s in strategies %}'{{ s }}'{{ ', ' if not loop.last }}{% endfor %})
+
+),
+
+related_lists as (
+
+    select distinct
+        site_id,
+        strategy,
+        source_entity_id
+
+    from {{ model }}
+    where source_entity_type = 'article'
+
+)
+
+select
+    read_in_window.site_id,
+    served.strategy,
+    read_in_window.article_id
+
+from read_in_window
+inner join served
+    on read_in_window.site_id = served.site_id
+left join related_lists
+    on
+        read_in_window.site_id = related_lists.site_id
+        and served.strategy = related_lists.strategy
+        and read_in_window.article_id = related_lists.source_entity_id
+where related_lists.source_entity_id is null
+
+{% endtest %}

@@ -1,0 +1,61 @@
+{#- Item-kNN (macros/recommender_item_knn.sql), portable SQL: related articles for every article read in the
+    training window and a list for every reader trained on, padded with popularity where the co-reads give
+    fewer than recs_per_source (macros/recommender_fill.sql). -#}
+
+with
+
+sites as (
+
+    select * from {{ ref('recommender_sites') }}
+
+),
+
+articles as (
+
+    select * from {{ ref('articles') }}
+
+),
+
+{{ training_interactions_ctes() }},
+
+{{ recommender_candidates_ctes() }},
+
+{{ item_knn_ctes() }},
+
+{{ popularity_ctes() }},
+
+fill_sources as (
+
+    select distinct
+        site_id,
+        'article' as source_entity_type,
+        article_id as source_entity_id
+
+    from windowed
+
+    union all
+
+    select distinct
+        site_id,
+        'reader' as source_entity_type,
+        domain_userid as source_entity_id
+
+    from training_interactions
+
+),
+
+{{ popularity_fill_ctes(
+    'item_knn_filled', 'item_knn', own='item_knn_lists', sources='fill_sources',
+    fallback='popularity_recommendations', read='windowed'
+) }}
+
+select
+    site_id,
+    strategy,
+    source_entity_type,
+    source_entity_id,
+    recommended_article_id,
+    rank,
+    score
+
+from item_knn_filled
