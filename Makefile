@@ -15,7 +15,7 @@ export DO_NOT_TRACK := 1
 DEMO_DIR := data/demo
 DEMO_ARGS := --users 3000 --articles 600 --days 14 --sites 2 --seed 7
 
-.PHONY: help install system-deps demo generate build docs test lint quality dagster pg-up pg-down publish bench bench-quick report clean
+.PHONY: help install system-deps demo generate build docs test lint quality dagster pg-up pg-down publish bench bench-quick report mind clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -64,6 +64,15 @@ publish: $(STAMP) pg-up ## copy the current models from DuckDB to the Postgres s
 
 report: $(STAMP) ## write the offline-evaluation report (reports/evaluation/index.html)
 	$(BIN)/article-recs report
+
+# the real news-click sample (MIND, Microsoft Research licence: evaluation only) replayed through the pipeline
+MIND_DIR ?= ../shared/datasets/mind_small_subset
+
+mind: $(STAMP) ## replay the MIND sample as Snowplow events, build it (warehouse/mind.duckdb), print the evaluation
+	$(BIN)/article-recs replay --mind --input $(MIND_DIR)/behaviors.tsv --out data/mind --quiet
+	ARTICLE_RECS_DUCKDB_PATH=warehouse/mind.duckdb $(BIN)/dbt build --full-refresh --vars \
+	  '{article_recs__events_path: "data/mind/events/**/*.tsv*", article_recs__article_metadata_path: "data/mind/articles/articles.csv", article_recs__ground_truth_path: ""}'
+	$(BIN)/article-recs summary --duckdb warehouse/mind.duckdb
 
 DAGSTER_HOME_DIR := $(CURDIR)/.dagster
 

@@ -211,7 +211,8 @@ MODULE_VERBS: dict[str, tuple[str, str]] = {
         "load enriched TSV files into Snowplow's Postgres loader layout",
     ),
     "publish": ("article_recs.serving.publish", "publish the current models to the Postgres serving store"),
-    "pg": ("article_recs.serving.pg_server", "start, stop or check the local PostgreSQL server (up|down|status)"),
+    "pg": ("article_recs.serving.pg_server", "start, stop or check the local PostgreSQL (up|down|status)"),
+    "summary": ("article_recs.summary", "print counts, recommendations and evaluation of the last build"),
     "quality": ("article_recs.quality.cli", "run the Great Expectations suites and build Data Docs"),
     "report": ("article_recs.report.cli", "write the offline-evaluation report (HTML with plots)"),
 }

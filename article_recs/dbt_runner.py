@@ -54,8 +54,8 @@ def dbt_env(
     target: str | None = None,
     extra: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Environment for a dbt subprocess: the project's profiles.yml, and optional overrides of the DuckDB file,
-    the target folder (keep parallel runs apart) and the profile target."""
+    """Environment for a dbt subprocess: the project's profiles.yml, and optional overrides of the DuckDB
+    file, the target folder (keep parallel runs apart) and the profile target."""
     env = dict(os.environ)
     env.setdefault("DBT_PROFILES_DIR", str(PROJECT_DIR))
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
@@ -83,8 +83,8 @@ def run_dbt(
     check: bool = True,
     stream: bool = False,
 ) -> DbtResult:
-    """Run `dbt <args>` in the project directory. With check, a failure raises DbtError with dbt's error lines.
-    With stream, dbt's output goes to this process's stdout as it runs (and is not captured)."""
+    """Run `dbt <args>` in the project directory. With check, a failure raises DbtError with dbt's error
+    lines. With stream, dbt's output goes to this process's stdout as it runs (and is not captured)."""
     command = [dbt_executable(), *args]
     if dbt_vars:
         command += ["--vars", json.dumps(dict(dbt_vars))]

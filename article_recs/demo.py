@@ -78,8 +78,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"\ntook {built - started:.0f} s (generate {generated - started:.0f} s, dbt build "
           f"{built - generated:.0f} s)")
     print("\nnext:")
-    print("  .venv/bin/dbt docs generate && .venv/bin/dbt docs serve   # lineage and every model documented")
-    print("  .venv/bin/article-recs report                              # evaluation plots (HTML)")
-    print("  .venv/bin/article-recs quality                             # Great Expectations suites + Data Docs")
-    print("  make dagster                                               # the two-hourly schedule in Dagster's UI")
+    print("  make docs                     # dbt docs: lineage, every model and column documented")
+    print("  .venv/bin/article-recs report  # evaluation plots (HTML)")
+    print("  make quality                  # Great Expectations suites + Data Docs")
+    print("  make dagster                  # the two-hourly schedule in Dagster's UI")
     return 0

@@ -3,6 +3,7 @@ Dagster assets carry as metadata. Every query tolerates a table that is not ther
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -128,7 +129,7 @@ def format_summary(summary: BuildSummary) -> str:
         out.append(f"articles covered   {cover}")
     if summary.evaluation:
         out.append("")
-        out.append("offline evaluation (latest run: hold out the last day, train on the rest)")
+        out.append("offline evaluation (latest run: hold out the latest window, train on what came before)")
         header = f"  {'site':<8} {'task':<8} {'metric':<16} " + " ".join(
             f"{s:>10}" for s in _strategies(summary))
         out.append(header)
@@ -154,3 +155,30 @@ def _strategies(summary: BuildSummary) -> list[str]:
     order = ["popularity", "item_knn", "als", "oracle"]
     seen = {row[1] for row in summary.evaluation}
     return [s for s in order if s in seen] + sorted(seen - set(order))
+
+
+def add_arguments(parser) -> None:  # noqa: ANN001 - argparse parser
+    parser.add_argument(
+        "--duckdb",
+        default=None,
+        help="DuckDB warehouse (default: $ARTICLE_RECS_DUCKDB_PATH or warehouse/article_recs.duckdb)",
+    )
+
+
+def run(args) -> int:  # noqa: ANN001 - argparse namespace
+    import os
+
+    from article_recs.dbt_runner import PROJECT_DIR
+
+    path = Path(args.duckdb or os.environ.get("ARTICLE_RECS_DUCKDB_PATH") or "warehouse/article_recs.duckdb")
+    if not path.is_absolute() and not path.exists():
+        path = PROJECT_DIR / path
+    if not path.exists():
+        print(f"article-recs summary: no DuckDB warehouse at {path} (run `make demo` first)", file=sys.stderr)
+        return 2
+    try:
+        print(format_summary(read_summary(path)))
+    except duckdb.IOException as error:
+        print(f"article-recs summary: cannot open {path}: {str(error).splitlines()[0]}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,29 +1,14 @@
 {#- Helpers for the file sources (DuckDB only: the files are read with read_csv). -#}
 
-{#- The CTE body that restores UTF-8 on lines read as latin-1: lines with no byte >= 0x80 are kept as they are;
-    the others are re-decoded as UTF-8 and come out NULL (quarantined as invalid_utf8) when they are not valid
-    UTF-8. Columns: source_file, raw_line, is_invalid_utf8. -#}
+{#- The CTE body over a file source: source_file, raw_line, is_invalid_utf8 (always false here: lines that are
+    not UTF-8 are rejected by the reader and quarantined through snowplow_insert_rejected_lines). -#}
 {% macro snowplow_decoded_lines(relation) -%}
     select
         filename as source_file,
-        coalesce(utf8_line, raw_line) as raw_line,
-        utf8_line is null as is_invalid_utf8
+        raw_line,
+        false as is_invalid_utf8
 
-    from (
-        select
-            filename,
-            raw_line,
-            case
-                when not regexp_matches(raw_line, '[\x80-\xff]') then raw_line
-                else try(decode(unhex(list_aggr(
-                    list_transform(string_split(raw_line, ''), byte_char -> printf('%02x', ord(byte_char))),
-                    'string_agg',
-                    ''
-                ))))
-            end as utf8_line
-
-        from {{ relation }}
-    ) as lines
+    from {{ relation }}
 {%- endmacro %}
 
 {#- The load hour of a file, read from its path: the S3 loader's hour folders `.../YYYY/MM/DD/HH/<file>`.
@@ -60,3 +45,56 @@
     {%- endset -%}
     {{ return(run_query(query).columns[0].values() | list) }}
 {% endmacro %}
+
+{#- Lines DuckDB's CSV reader cannot decode (bytes that are not UTF-8, a line over max_line_size) are not
+    lost: the file sources read with store_rejects, which records each such line (file, line number, the
+    line with the bad bytes replaced, the reason) in temporary tables of the connection that ran the read.
+    int_events_validated clears them before its read (pre-hook) and, after it, adds one quarantined row per
+    rejected line (post-hook), so they reach events_quarantine and event_load_stats with a reason. -#}
+{% macro snowplow_rejected_lines_enabled() -%}
+    {{ return(target.type == 'duckdb' and var('article_recs__events_source') in ('tsv', 'jsonl')) }}
+{%- endmacro %}
+
+{% macro snowplow_clear_rejected_lines() -%}
+    {%- if snowplow_rejected_lines_enabled() -%}
+        drop table if exists snowplow_rejected_lines; drop table if exists snowplow_rejected_scans
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro snowplow_insert_rejected_lines(relation) -%}
+    {%- if snowplow_rejected_lines_enabled() -%}
+    insert into {{ relation }} (
+        events_source, source_file, load_tstamp, load_partition, raw_line, field_count,
+        is_invalid_utf8, is_invalid_json, quarantine_reason, is_bot, is_excluded_app, is_too_late, is_late,
+        line_hash, outcome
+    )
+    select
+        '{{ var("article_recs__events_source") }}' as events_source,
+        scans.file_path as source_file,
+        {{ snowplow_file_load_tstamp('scans.file_path') }} as load_tstamp,
+        scans.file_path as load_partition,
+        rejected.csv_line as raw_line,
+        null as field_count,
+        rejected.error_type = 'INVALID ENCODING' as is_invalid_utf8,
+        false as is_invalid_json,
+        case
+            when rejected.error_type = 'INVALID ENCODING' then 'invalid_utf8'
+            when rejected.error_type = 'LINE SIZE OVER MAXIMUM' then 'line_too_long'
+            else 'unreadable_line'
+        end as quarantine_reason,
+        false as is_bot,
+        false as is_excluded_app,
+        false as is_too_late,
+        false as is_late,
+        md5(scans.file_path || '|' || cast(rejected.line as varchar) || '|' || coalesce(rejected.csv_line, ''))
+            as line_hash,
+        'quarantined:' || case
+            when rejected.error_type = 'INVALID ENCODING' then 'invalid_utf8'
+            when rejected.error_type = 'LINE SIZE OVER MAXIMUM' then 'line_too_long'
+            else 'unreadable_line'
+        end as outcome
+    from snowplow_rejected_lines as rejected
+    inner join snowplow_rejected_scans as scans
+        on rejected.scan_id = scans.scan_id and rejected.file_id = scans.file_id
+    {%- endif -%}
+{%- endmacro %}

@@ -1,4 +1,8 @@
-{{ config(schema='staging') }}
+{{ config(
+    schema='staging',
+    pre_hook="{{ snowplow_clear_rejected_lines() }}",
+    post_hook="{{ snowplow_insert_rejected_lines(this) }}",
+) }}
 
 {#- The lines this run reads - the load partitions (files, hours of atomic.events) loaded from the run
     window's window_start on, plus files written late into older folders (never read before); everything in a

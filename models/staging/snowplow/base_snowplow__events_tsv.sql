@@ -1,8 +1,8 @@
 {{ config(enabled=var("article_recs__events_source") == "tsv") }}
 
 {#- Enriched TSV lines split into the 131 named fields, all still text, with the file and its load hour.
-    Lines are read as latin-1 so that no byte sequence can fail the read; lines with bytes >= 0x80 are
-    re-decoded as UTF-8 and flagged when they are not valid UTF-8. -#}
+    Lines that are not valid UTF-8 never reach this view: the reader records them as rejects and
+    int_events_validated quarantines them (macros/snowplow_files.sql). -#}
 {%- set fields = snowplow_enriched_fields() -%}
 
 with
