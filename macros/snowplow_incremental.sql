@@ -147,7 +147,10 @@
 {% endmacro %}
 
 {#- Pre-hook of every stateful model: in a full run over an existing table, empty it first (the model then
-    inserts everything; on_schema_change='sync_all_columns' brings its columns up to date). -#}
+    inserts everything; on_schema_change='sync_all_columns' brings its columns up to date). The core marts have
+    enforced contracts, which dbt allows only with 'append_new_columns' or 'fail': they take 'append_new_columns'
+    (a column a newer contract declares is added); dropping a column, or giving an existing table a contract's
+    new type, needs `dbt build -s +page_views+ --full-refresh`. -#}
 {% macro snowplow_full_run_truncate() %}
     {%- if is_incremental() and snowplow_run_is_full() -%}
     delete from {{ this }}

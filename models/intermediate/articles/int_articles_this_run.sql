@@ -41,14 +41,14 @@ articles as (
         previous_page_views.article_id is not null
         and (
             previous_page_views.domain_sessionid in (
-                select session_key from sessions_this_run
-                where not is_derived_session
+                select sessions_this_run.session_key from sessions_this_run
+                where not sessions_this_run.is_derived_session
             )
             or (
                 previous_page_views.is_derived_session
                 and previous_page_views.domain_userid in (
-                    select domain_userid from sessions_this_run
-                    where is_derived_session
+                    select sessions_this_run.domain_userid from sessions_this_run
+                    where sessions_this_run.is_derived_session
                 )
             )
         )

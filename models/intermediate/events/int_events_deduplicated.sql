@@ -93,7 +93,7 @@ stored as (
         load_partition
 
     from {{ this }}
-    where event_id in (select event_id from candidates)
+    where event_id in (select candidates.event_id from candidates)
 
 ),
 

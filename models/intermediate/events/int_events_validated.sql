@@ -24,13 +24,13 @@ events as (
     where
         load_tstamp is null
         or load_tstamp >= {{ window_start }}
-        {%- if unread_old_files | length > 0 %}
+    {%- if unread_old_files | length > 0 %}
         or source_file in (
             {%- for file in unread_old_files %}
             '{{ file | replace("'", "''") }}'{{ ',' if not loop.last }}
             {%- endfor %}
         )
-        {%- endif %}
+    {%- endif %}
     {%- endif %}
 
 ),

@@ -3,7 +3,7 @@
     unique_key='domain_userid',
     incremental_strategy='delete+insert',
     indexes=[{'columns': ['domain_userid']}] if target.type == 'postgres' else [],
-    on_schema_change='sync_all_columns',
+    on_schema_change='append_new_columns',
     pre_hook=[{"sql": "{{ snowplow_full_run_truncate() }}", "transaction": false}, "{{ snowplow_delete_keys(ref('int_sessions_this_run'), ['domain_userid']) }}"],
 ) }}
 {{ snowplow_guard_full_refresh() }}
@@ -51,7 +51,7 @@ final as (
         site_id,
         domain_userid,
         article_id,
-        sum(engaged_time_in_s) as dwell_s,
+        cast(sum(engaged_time_in_s) as bigint) as dwell_s,  -- hugeint (DuckDB) / numeric (PostgreSQL) otherwise
         count(*) as reads,
         min(start_tstamp) as first_read_at,
         max(start_tstamp) as last_read_at

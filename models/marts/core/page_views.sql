@@ -2,7 +2,7 @@
     materialized='incremental',
     unique_key='page_view_id',
     incremental_strategy='delete+insert',
-    on_schema_change='sync_all_columns',
+    on_schema_change='append_new_columns',
     pre_hook=[{"sql": "{{ snowplow_full_run_truncate() }}", "transaction": false}, "{{ snowplow_delete_reprocessed_sessions() }}"],
     indexes=[
         {'columns': ['page_view_id']}, {'columns': ['domain_sessionid']}, {'columns': ['domain_userid']},
@@ -51,7 +51,7 @@ final as (
 
         -- engagement
         engaged_time_in_s,
-        absolute_time_in_s,
+        cast(absolute_time_in_s as bigint) as absolute_time_in_s,  -- datediff: double precision on PostgreSQL
         page_pings,
         vertical_percentage_scrolled,
         max_scroll_depth,

@@ -3,7 +3,7 @@
     unique_key='domain_userid',
     incremental_strategy='delete+insert',
     indexes=[{'columns': ['domain_userid']}] if target.type == 'postgres' else [],
-    on_schema_change='sync_all_columns',
+    on_schema_change='append_new_columns',
     pre_hook=[{"sql": "{{ snowplow_full_run_truncate() }}", "transaction": false}, "{{ snowplow_delete_keys(ref('int_sessions_this_run'), ['domain_userid']) }}"],
 ) }}
 {{ snowplow_guard_full_refresh() }}
@@ -52,8 +52,9 @@ final as (
         min(start_tstamp) as first_seen_at,
         max(end_tstamp) as last_seen_at,
         count(*) as sessions,
-        sum(page_views) as page_views,
-        sum(engaged_time_in_s) as engaged_time_in_s
+        -- sums are hugeint on DuckDB and numeric on PostgreSQL: cast to the contract's bigint
+        cast(sum(page_views) as bigint) as page_views,
+        cast(sum(engaged_time_in_s) as bigint) as engaged_time_in_s
 
     from sessions_of_readers_this_run
     group by domain_userid

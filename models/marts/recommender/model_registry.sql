@@ -153,40 +153,48 @@ this_run as (
         new_models.site_id,
         new_models.strategy,
         {{ recommender_run_timestamp() }} as trained_at,
-        cast(case new_models.strategy
-            {%- if target.type == 'duckdb' %}
-            when 'als' then als_runs.params
-            {%- endif %}
-            when 'item_knn' then {{ recommender_params_json('sites', knn_knobs) }}
-            when 'popularity' then {{ recommender_params_json('sites', popularity_knobs) }}
-        end as {{ dbt.type_string() }}) as params,
+        cast(
+            case new_models.strategy
+                {% if target.type == 'duckdb' -%}
+                when 'als' then als_runs.params
+                {% endif -%}
+                when 'item_knn' then {{ recommender_params_json('sites', knn_knobs) }}
+                when 'popularity' then {{ recommender_params_json('sites', popularity_knobs) }}
+            end as {{ dbt.type_string() }}
+        ) as params,
         case
             when new_models.strategy = 'popularity'
                 then {{ dbt.dateadd('day', '-1 * sites.popularity_window_days', 'sites.as_of') }}
             else {{ dbt.dateadd('day', '-1 * sites.training_window_days', 'sites.as_of') }}
         end as train_window_start,
         sites.as_of as train_window_end,
-        cast(case new_models.strategy
-            {%- if target.type == 'duckdb' %}
-            when 'als' then als_runs.n_interactions
-            {%- endif %}
-            when 'item_knn' then knn_training.n_interactions
-            when 'popularity' then popularity_reads.n_interactions
-        end as bigint) as n_interactions,
-        cast(case new_models.strategy
-            {%- if target.type == 'duckdb' %}
-            when 'als' then als_runs.n_readers
-            {%- endif %}
-            when 'item_knn' then knn_training.n_readers
-            when 'popularity' then popularity_reads.n_readers
-        end as bigint) as n_readers,
-        cast(case new_models.strategy
-            {%- if target.type == 'duckdb' %}
-            when 'als' then als_runs.n_articles
-            {%- endif %}
-            when 'item_knn' then knn_training.n_articles
-            when 'popularity' then popularity_reads.n_articles
-        end as bigint) as n_articles,
+        cast(
+            case new_models.strategy
+                {% if target.type == 'duckdb' -%}
+                when 'als' then als_runs.n_interactions
+                {% endif -%}
+                when 'item_knn' then knn_training.n_interactions
+                when 'popularity' then popularity_reads.n_interactions
+            end as bigint
+        ) as n_interactions,
+        cast(
+            case new_models.strategy
+                {% if target.type == 'duckdb' -%}
+                when 'als' then als_runs.n_readers
+                {% endif -%}
+                when 'item_knn' then knn_training.n_readers
+                when 'popularity' then popularity_reads.n_readers
+            end as bigint
+        ) as n_readers,
+        cast(
+            case new_models.strategy
+                {% if target.type == 'duckdb' -%}
+                when 'als' then als_runs.n_articles
+                {% endif -%}
+                when 'item_knn' then knn_training.n_articles
+                when 'popularity' then popularity_reads.n_articles
+            end as bigint
+        ) as n_articles,
         {%- if target.type == 'duckdb' %}
         cast(case when new_models.strategy = 'als' then als_runs.train_seconds end as double precision)
         {%- else %}
@@ -231,7 +239,7 @@ all_models as (
     union all
 
     select * from {{ this }}
-    where model_id not in (select model_id from this_run)
+    where model_id not in (select this_run.model_id from this_run)
     {%- endif %}
 
 ),

@@ -47,8 +47,10 @@ joined as (
         cast(null as {{ dbt.type_string() }}) as source_file,
         coalesce({{ load_tstamp }}, events.collector_tstamp) as load_tstamp,
         'atomic/' || coalesce(
-            cast({{ dbt.date_trunc('hour', 'coalesce(' ~ load_tstamp ~ ', events.collector_tstamp)') }}
-                as {{ dbt.type_string() }}),
+            cast(
+                {{ dbt.date_trunc('hour', 'coalesce(' ~ load_tstamp ~ ', events.collector_tstamp)') }}
+                as {{ dbt.type_string() }}
+            ),
             'unknown'
         ) as load_partition,
         cast(null as {{ dbt.type_string() }}) as raw_line,
