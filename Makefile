@@ -43,7 +43,7 @@ build: $(STAMP) ## dbt build on the default target (DuckDB)
 docs: $(STAMP) ## generate and serve the dbt docs site on localhost:8080
 	$(BIN)/dbt docs generate && $(BIN)/dbt docs serve --host 127.0.0.1 --port 8080 --no-browser
 
-test: $(STAMP) system-deps ## run the test suite (pytest, with dbt builds on generated data) and lint
+test: $(STAMP) system-deps lint ## lint, then the test suite (pytest, with dbt builds on generated data)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) ## ruff on Python, sqlfluff (dbt templater) on the SQL models
@@ -73,6 +73,12 @@ mind: $(STAMP) ## replay the MIND sample as Snowplow events, build it (warehouse
 	ARTICLE_RECS_DUCKDB_PATH=warehouse/mind.duckdb $(BIN)/dbt build --full-refresh --vars \
 	  '{article_recs__events_path: "data/mind/events/**/*.tsv*", article_recs__article_metadata_path: "data/mind/articles/articles.csv", article_recs__ground_truth_path: ""}'
 	$(BIN)/article-recs summary --duckdb warehouse/mind.duckdb
+
+bench: $(STAMP) pg-up ## benchmarks at 1M and 10M events (long): build vs raw scan, incremental, ALS, memory, serving
+	$(BIN)/python -m article_recs.bench
+
+bench-quick: $(STAMP) pg-up ## the small benchmark tier (a couple of minutes)
+	$(BIN)/python -m article_recs.bench --quick
 
 DAGSTER_HOME_DIR := $(CURDIR)/.dagster
 
