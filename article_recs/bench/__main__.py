@@ -65,7 +65,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--keep-work", action="store_true", help="keep the warehouses of the work folder")
     parser.add_argument(
-        "--report", type=Path, metavar="JSON", help="only print the Markdown of a results file"
+        "--report",
+        type=Path,
+        nargs="+",
+        metavar="JSON",
+        help="only print the Markdown of results files (several: their tiers in one table)",
     )
     return parser.parse_args(argv)
 
@@ -77,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         import json
 
-        print(markdown(json.loads(args.report.read_text())), end="")
+        from article_recs.bench.report import merge
+
+        print(markdown(merge([json.loads(p.read_text()) for p in args.report])), end="")
         return 0
     tiers = ["quick"] if args.quick else [t.strip() for t in (args.tiers or "1m,10m").split(",") if t.strip()]
     unknown = [t for t in tiers if t not in TIERS]

@@ -71,7 +71,14 @@ def _runs(d: dict | None) -> str:
     if not d or d.get("runs") is None:
         return "—"
     ok, runs = d.get("ok_runs", d["runs"]), d["runs"]
-    return str(runs) if ok == runs else f"{ok} of {runs} ok"
+    text = str(runs) if ok == runs else f"{ok} of {runs} ok"
+    tests = {
+        f
+        for s in d.get("samples", [])
+        if s.get("extra", {}).get("only_tests_failed")
+        for f in s["extra"].get("failed_nodes", [])
+    }
+    return text + (f" ({len(tests)} tests failed)" if tests else "")
 
 
 def loaded_info(results: dict) -> tuple[bool, float | None]:
@@ -157,7 +164,7 @@ def table(results: dict, loaded: bool) -> list[str]:
             )
         if fb:
             peak = _peak(fb)
-            limit = results.get("options", {}).get("memory_limit")
+            limit = t.get("memory_limit", results.get("options", {}).get("memory_limit"))
             what = "Peak memory of the full build (RSS" + (
                 f", DuckDB memory_limit {limit})" if limit else ")"
             )
@@ -428,6 +435,22 @@ def details(results: dict) -> list[str]:
                     f"  - Slowest nodes: {_top_nodes(ibd)}.",
                 ]
             out += _profile_text(inc[key].get("profile") or {})
+        for variant, rows in (inc.get("growth") or {}).items():
+            grew = "; ".join(
+                f"`{r['name']}` {fmt_s(r['small_s'])} → {fmt_s(r['large_s'])}"
+                for r in rows[:5]
+                if r["delta_s"] > 0
+            )
+            if grew:
+                out.append(
+                    f"- **{label}, what grows with history** ({VARIANT_LABELS[variant]}, 7 d → 60 d): {grew}."
+                )
+        gp = inc.get("growth_profile")
+        if gp:
+            out += [
+                line.replace("the slowest SQL model", "the fastest-growing SQL model")
+                for line in _profile_text(gp)
+            ]
         als = t.get("als") or {}
         if "model_wall_s" in als:
             sites = ", ".join(
@@ -473,13 +496,31 @@ def notes(results: dict) -> list[str]:
             f"{data.get('generated_lines', 0):,} lines generated over {tier.get('days')} days "
             f"(cutoff {tier.get('cutoff')} UTC){chunk_text}."
         )
-    limit = results.get("options", {}).get("memory_limit")
-    if limit:
-        out.append(
-            f"- Every dbt run used the project's profile plus DuckDB `memory_limit: {limit}` (a copy of "
-            "profiles.yml made by the harness); without it DuckDB may use 80% of RAM."
-        )
+    for name, t in results.get("tiers", {}).items():
+        limit = t.get("memory_limit", results.get("options", {}).get("memory_limit"))
+        if limit:
+            out.append(
+                f"- {t.get('tier', {}).get('label', name)}: every dbt run used the project's profile plus "
+                f"DuckDB `memory_limit: {limit}` (a copy of profiles.yml made by the harness); the project's "
+                "profile sets none, so DuckDB may use 80% of RAM."
+            )
     return out + list(NOTES)
+
+
+def merge(documents: list[dict]) -> dict:
+    """Several results files as one report: the tiers of all (later files win), the machine and start of
+    the first, and the serving numbers of the last file that has them."""
+    merged = json.loads(json.dumps(documents[0]))
+    for doc in documents[1:]:
+        for name, tier in doc.get("tiers", {}).items():
+            tier.setdefault("memory_limit", doc.get("options", {}).get("memory_limit"))
+            merged["tiers"][name] = tier
+        if doc.get("serving") and ("p50_ms" in doc["serving"] or "serving" not in merged):
+            merged["serving"] = doc["serving"]
+    for tier in merged["tiers"].values():
+        tier.setdefault("memory_limit", documents[0].get("options", {}).get("memory_limit"))
+    merged.setdefault("options", {})["memory_limit"] = None
+    return merged
 
 
 def write_results(results: dict, out_dir: Path) -> tuple[Path, Path, str]:

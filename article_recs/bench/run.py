@@ -220,6 +220,13 @@ class Bench:
                 sample.extra["failed_nodes"] = [
                     r["unique_id"] for r in results["results"] if r["status"] in ("error", "fail")
                 ]
+                failed = sample.extra["failed_nodes"]
+                if (
+                    sample.returncode != 0
+                    and failed
+                    and all(f.startswith(("test.", "unit_test.")) for f in failed)
+                ):
+                    sample.extra["only_tests_failed"] = True
                 if sample.extra.get("tree_peak_at"):
                     sample.extra["peak_node"] = node_running_at(results, sample.extra["tree_peak_at"])
             except (OSError, ValueError, KeyError):
@@ -231,7 +238,7 @@ class Bench:
 
     # ------------------------------------------------------------------------------------------ tiers
     def run_tier(self, tier: Tier) -> dict:
-        out: dict = {"tier": tier.to_dict()}
+        out: dict = {"tier": tier.to_dict(), "memory_limit": self.o.memory_limit}
         log(f"tier {tier.name}: {tier.label}")
         data = tiers_mod.ensure_data(tier, self.o.data_dir, log)
         work = self.o.work_dir / tier.name
@@ -356,7 +363,10 @@ class Bench:
         ]
         if not slow:
             return {"status": "no SQL model with compiled code in run_results"}
-        node = slow[0]
+        return self.profile_node(tier, place, slow[0], label)
+
+    def profile_node(self, tier: Tier, place: DbtPlace, node: dict, label: str) -> dict:
+        """DuckDB's JSON profile of one SQL model's compiled code, on ``place``'s warehouse."""
         out_json = self.o.out_dir / "profiles" / f"{self.stamp}-{tier.name}-{label}-{node['name']}.json"
         out_json.parent.mkdir(parents=True, exist_ok=True)
         log(f"[{tier.name}] profiling {node['name']} ({label})")
@@ -446,6 +456,15 @@ class Bench:
                     "wall_ratio": ratio(b["wall_s"], a["wall_s"]),
                     "cpu_ratio": ratio(b["cpu_s"], a["cpu_s"]),
                 }
+                out.setdefault("growth", {})[variant] = growth(a.get("breakdown"), b.get("breakdown"))
+        # the model whose time grows most with history: what keeps the ratio above 1
+        first = next((v for v in INCREMENTAL_VARIANTS if v in (out.get("growth") or {})), None)
+        if first and "profile" not in self.o.skip:
+            grown = [g for g in out["growth"][first] if g.get("compiled_code_file") and g["delta_s"] > 0]
+            profiled = (out.get(hi) or {}).get("profile", {}).get("model")
+            if grown and grown[0]["name"] != profiled:
+                place = self.place(work / f"incremental_{hi}")
+                out["growth_profile"] = self.profile_node(tier, place, grown[0], f"incremental-{hi}-growth")
         return out
 
     def incremental_on(self, tier: Tier, data: TierData, files, landing: Path, work: Path, days: int) -> dict:
@@ -624,6 +643,29 @@ def _prune_empty_dirs(root: Path) -> None:
             path.rmdir()
         except OSError:
             pass
+
+
+def growth(small: dict | None, large: dict | None, top: int = 8) -> list[dict]:
+    """Nodes whose median time grew most from the ``small`` to the ``large`` breakdown (the SQL models keep
+    their compiled code file, from the large run, for profiling)."""
+    if not small or not large:
+        return []
+    before = {n["id"]: n["seconds"] or 0.0 for n in small.get("nodes", [])}
+    rows = []
+    for n in large.get("nodes", []):
+        row = {
+            "name": n["name"],
+            "type": n["type"],
+            "small_s": before.get(n["id"], 0.0),
+            "large_s": n["seconds"],
+        }
+        row["delta_s"] = (n["seconds"] or 0.0) - row["small_s"]
+        if n["type"] == "model" and n.get("language") == "sql" and n.get("compiled_code_file"):
+            row["compiled_code_file"] = n["compiled_code_file"]
+            row["seconds"] = n["seconds"]
+        rows.append(row)
+    rows.sort(key=lambda r: -r["delta_s"])
+    return rows[:top]
 
 
 def node_running_at(run_results: dict, epoch: float) -> str | None:

@@ -44,6 +44,8 @@ def test_summarize_takes_medians_of_the_successful_runs_and_the_peak_memory() ->
     assert (s["wall_s"], s["cpu_s"], s["x"]) == (20.0, 8.0, 2.0)
     assert s["max_rss_bytes"] == 100 << 20 and s["tree_peak_rss_bytes"] == 110 << 20
     assert len(s["samples"]) == 4
+    # a build whose models all ran and only data tests failed still counts for the timing
+    assert sample(5.0, 5.0, rc=1, only_tests_failed=True).ok
 
 
 def test_run_measured_reports_exit_code_and_resources(tmp_path: Path) -> None:
