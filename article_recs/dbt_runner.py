@@ -16,6 +16,10 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
+#: the scheduled two-hourly build: seeds, models and data tests. Unit tests test the code, not the data, and
+#: the code does not change between runs: they run in CI and `make test` (dbt's advice for production).
+SCHEDULED_BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
+
 
 class DbtError(RuntimeError):
     """A dbt command failed; the message carries dbt's own error lines."""

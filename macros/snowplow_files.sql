@@ -64,9 +64,8 @@
 {% macro snowplow_insert_rejected_lines(relation) -%}
     {%- if snowplow_rejected_lines_enabled() -%}
     insert into {{ relation }} (
-        events_source, source_file, load_tstamp, load_partition, raw_line, field_count,
-        is_invalid_utf8, is_invalid_json, quarantine_reason, is_bot, is_excluded_app, is_too_late, is_late,
-        line_hash, outcome
+        events_source, source_file, load_tstamp, load_partition, raw_line, field_count, quarantine_reason,
+        is_bot, is_excluded_app, is_too_late, is_late, line_hash, outcome
     )
     select
         '{{ var("article_recs__events_source") }}' as events_source,
@@ -75,8 +74,6 @@
         scans.file_path as load_partition,
         rejected.csv_line as raw_line,
         null as field_count,
-        rejected.error_type = 'INVALID ENCODING' as is_invalid_utf8,
-        false as is_invalid_json,
         case
             when rejected.error_type = 'INVALID ENCODING' then 'invalid_utf8'
             when rejected.error_type = 'LINE SIZE OVER MAXIMUM' then 'line_too_long'

@@ -12,9 +12,10 @@ NOTES = (
     "one `dbt parse`, so every run starts from a partial parse. No ground truth, as in production: the "
     "oracle evaluation model is empty.",
     "- Incremental: the history is built once (not measured); each run starts from a copy of that "
-    "warehouse, the next 2 hours of files land, and `dbt build` runs: the whole project (what the "
-    "two-hourly Dagster job runs) or the Snowplow models alone (staging, intermediate, marts/core, "
-    "marts/monitoring).",
+    "warehouse, the next 2 hours of files land, and `dbt build --exclude-resource-type unit_test` runs "
+    "(what the two-hourly Dagster job runs; unit tests run in CI): the whole project, whose recommenders "
+    "retrain on up to article_recs__training_window_days (28) of reads, so their cost grows with history "
+    "up to that window, or the Snowplow models alone (staging, intermediate, marts/core, marts/monitoring).",
     "- CPU = user + sys of the measured process and the processes it waited for. Peak memory = the "
     "larger of the kernel's max RSS of the dbt process (DuckDB and the Python models run inside it) and "
     "a sampled sum over its process tree.",
@@ -500,9 +501,9 @@ def notes(results: dict) -> list[str]:
         limit = t.get("memory_limit", results.get("options", {}).get("memory_limit"))
         if limit:
             out.append(
-                f"- {t.get('tier', {}).get('label', name)}: every dbt run used the project's profile plus "
-                f"DuckDB `memory_limit: {limit}` (a copy of profiles.yml made by the harness); the project's "
-                "profile sets none, so DuckDB may use 80% of RAM."
+                f"- {t.get('tier', {}).get('label', name)}: every dbt run used DuckDB "
+                f"`memory_limit: {limit}` (profiles.yml: ARTICLE_RECS_DUCKDB_MEMORY_LIMIT, default 3GB; "
+                "past it DuckDB spills to disk)."
             )
     return out + list(NOTES)
 

@@ -1,8 +1,9 @@
 """The dbt project as Dagster assets: every seed, SQL model and Python model (the recommender) is an asset
 with its lineage from the manifest, and every dbt data test is an asset check on the model it tests.
 
-One op runs `dbt build` for whatever is selected (all of it on the schedule), so seeds, models, unit tests and
-data tests run in dbt's own order, in one process holding the DuckDB file.
+One op runs `dbt build` for whatever is selected (all of it on the schedule), so seeds, models and data tests
+run in dbt's own order, in one process holding the DuckDB file. Unit tests are left to CI (`make test`): they
+test the SQL, which does not change between two-hourly runs (dbt's advice for production builds).
 """
 
 # no `from __future__ import annotations`: Dagster inspects the `context` annotation at definition time
@@ -15,6 +16,7 @@ from typing import Any
 from dagster import AssetExecutionContext, Backoff, Jitter, RetryPolicy
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from article_recs.dbt_runner import SCHEDULED_BUILD_ARGS
 from orchestration.assets.metadata import with_build_metadata
 from orchestration.resources import (
     build_dbt_project,
@@ -67,14 +69,15 @@ class ArticleRecsTranslator(DagsterDbtTranslator):
     pool=WAREHOUSE_POOL,
 )
 def article_recs_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
-    """`dbt build` (seeds, models, unit and data tests), then the headline numbers read from the warehouse.
+    """`dbt build` (seeds, models, data tests; unit tests run in CI), then the headline numbers read from the
+    warehouse.
 
     On DuckDB, dagster-dbt's `.fetch_row_counts()` is not used: it opens the file read-write through a dbt
     adapter that stays open in this process after the step (locking the file against the next dbt run from
     the same process, e.g. in-process tests); `with_build_metadata` reads the row counts and the headline
     through one read-only connection that it closes. Other warehouses get `.fetch_row_counts()`.
     """
-    invocation = dbt.cli(["build", *dbt_vars_args()], context=context)
+    invocation = dbt.cli([*SCHEDULED_BUILD_ARGS, *dbt_vars_args()], context=context)
     try:
         duckdb_path = _duckdb_path(invocation)
         events = invocation.stream() if duckdb_path else invocation.stream().fetch_row_counts()

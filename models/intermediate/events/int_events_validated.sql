@@ -8,7 +8,12 @@
     window's window_start on, plus files written late into older folders (never read before); everything in a
     full run - each with its verdict: why it is quarantined (NULL when it is fine), whether it is bot traffic,
     an excluded app, or sent too late, and whether it arrived beyond the lookback (event time before the
-    window). Holds personal data (IP, user agent, user_id, raw lines): built in the staging schema.
+    window). It carries only what the event store, the quarantine and the run statistics read: the personal
+    fields of staging (IP address, user agent, user_id, network_userid) stop at the verdicts, and the raw line
+    is kept for quarantined lines only (what the quarantine shows; a usable line is its columns). Built in the
+    staging schema all the same, for those raw lines.
+    Bot patterns are matched once per distinct user agent, not once per line: a pattern that is not a constant
+    is compiled again for every row it meets (most of a full build's time before).
     The window is a constant in the SQL (read from int_run_window when the model runs) because DuckDB skips
     files only on a constant filter on the file name: a subquery would read every file. -#}
 {%- set window_start = snowplow_window_start_literal() -%}
@@ -48,14 +53,36 @@ bot_patterns as (
 
 ),
 
+bot_agents as (
+
+    select
+        agents.useragent,
+        {% if var('article_recs__bot_filtering') -%}
+        {{ regexp_ilike('agents.useragent', 'bot_patterns.bot_regex') }} as is_bot_agent
+        {%- else -%}
+        false as is_bot_agent
+        {%- endif %}
+
+    from (
+        select distinct events.useragent
+        from events
+        where events.useragent is not null
+    ) as agents
+    cross join bot_patterns
+
+),
+
 windowed as (
 
     select
         events.*,
-        run_window.window_start
+        run_window.window_start,
+        bot_agents.is_bot_agent
 
     from events
     cross join run_window
+    left join bot_agents
+        on events.useragent = bot_agents.useragent
 
 ),
 
@@ -82,7 +109,7 @@ validated as (
         end as quarantine_reason,
         {% if var('article_recs__bot_filtering') -%}
         coalesce(
-            {{ regexp_ilike('windowed.useragent', 'bot_patterns.bot_regex') }}
+            windowed.is_bot_agent
             or windowed.yauaa_device_class in ('Robot', 'Robot Mobile', 'Robot Imitator', 'Spy', 'Hacker'),
             false
         ) as is_bot,
@@ -111,14 +138,56 @@ validated as (
         ) as line_hash
 
     from windowed
-    cross join bot_patterns
 
 ),
 
 final as (
 
     select
-        *,
+        -- lineage
+        events_source,
+        source_file,
+        load_tstamp,
+        load_partition,
+        field_count,
+        case when quarantine_reason is not null then raw_line end as raw_line,
+
+        -- the event, as the event store keeps it
+        event_id,
+        app_id,
+        event,
+        page_view_id,
+        domain_userid,
+        domain_sessionid,
+        domain_sessionidx,
+        collector_tstamp,
+        collector_tstamp_raw,
+        dvce_created_tstamp,
+        dvce_sent_tstamp,
+        derived_tstamp,
+        page_url,
+        page_title,
+        page_referrer,
+        page_urlhost,
+        page_urlpath,
+        refr_urlhost,
+        refr_medium,
+        refr_source,
+        pp_yoffset_min,
+        pp_yoffset_max,
+        doc_height,
+        br_viewheight,
+        dvce_ismobile,
+        yauaa_device_class,
+
+        -- the verdict
+        window_start,
+        quarantine_reason,
+        is_bot,
+        is_excluded_app,
+        is_too_late,
+        is_late,
+        line_hash,
         case
             when quarantine_reason is not null then 'quarantined:' || quarantine_reason
             when is_bot then 'bot'

@@ -1,5 +1,7 @@
 {#- Page views matched to their site (seeds/sites.csv, on app_id) and, when the path matches the site's
-    article URL regex and no excluded prefix, to an article id. Unknown app_ids keep their app_id as site. -#}
+    article URL regex and no excluded prefix, to an article id. Unknown app_ids keep their app_id as site.
+    The regexes are the sites' own (a column, not a constant), so they are applied once per distinct
+    (app_id, path), not once per page view: a pattern that is not a constant is compiled for every row. -#}
 
 with
 
@@ -15,24 +17,52 @@ sites as (
 
 ),
 
-classified as (
+paths as (
+
+    -- one row per (app_id, path); a missing path is '' here, so the join back is a plain equi-join
+    select distinct
+        app_id,
+        coalesce(page_urlpath, '') as path_key
+
+    from page_views
+    where app_id is not null
+
+),
+
+path_articles as (
 
     select
-        page_views.*,
-        coalesce(sites.site_id, page_views.app_id) as site_id,
-        sites.site_id is not null as is_known_site,
+        paths.app_id,
+        paths.path_key,
+        sites.site_id,
         case
             when sites.site_id is null then null
             when
                 sites.excluded_path_prefixes is not null
-                and {{ regexp_like('page_views.page_urlpath', "'^(' || sites.excluded_path_prefixes || ')'") }}
+                and {{ regexp_like("nullif(paths.path_key, '')", "'^(' || sites.excluded_path_prefixes || ')'") }}
                 then null
-            else {{ regexp_extract_group('page_views.page_urlpath', 'sites.article_url_regex') }}
+            else {{ regexp_extract_group("nullif(paths.path_key, '')", 'sites.article_url_regex') }}
         end as article_id
 
-    from page_views
+    from paths
     left join sites
-        on page_views.app_id = sites.app_id
+        on paths.app_id = sites.app_id
+
+),
+
+classified as (
+
+    select
+        page_views.*,
+        coalesce(path_articles.site_id, page_views.app_id) as site_id,
+        path_articles.site_id is not null as is_known_site,
+        path_articles.article_id
+
+    from page_views
+    left join path_articles
+        on
+            page_views.app_id = path_articles.app_id
+            and coalesce(page_views.page_urlpath, '') = path_articles.path_key
 
 )
 
