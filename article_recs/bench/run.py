@@ -76,14 +76,14 @@ def effective_memory_limit(override: str | None) -> str:
 
 def write_profiles(folder: Path, memory_limit: str) -> Path:
     """A copy of the project's profiles.yml whose DuckDB target sets ``memory_limit`` (dbt-duckdb's
-    ``settings``); returns its folder (for DBT_PROFILES_DIR)."""
+    ``config_options``, given to duckdb.connect); returns its folder (for DBT_PROFILES_DIR)."""
     import yaml
 
     profiles = yaml.safe_load((PROJECT_DIR / "profiles.yml").read_text())
     for profile in profiles.values():
         for output in (profile.get("outputs") or {}).values():
             if output.get("type") == "duckdb":
-                output.setdefault("settings", {})["memory_limit"] = memory_limit
+                output.setdefault("config_options", {})["memory_limit"] = memory_limit
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "profiles.yml").write_text(yaml.safe_dump(profiles, sort_keys=False, width=1000))
     return folder
