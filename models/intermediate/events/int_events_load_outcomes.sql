@@ -17,7 +17,12 @@ with
 
 lines as (
 
-    select * from {{ ref('int_events_validated') }}
+    -- read twice below (materialized once): only the two columns used
+    select
+        load_partition,
+        outcome
+
+    from {{ ref('int_events_validated') }}
 
 ),
 

@@ -15,7 +15,15 @@ sessions_this_run as (
 
 ),
 
-events as (
+tracker_store as (
+
+    -- the event store, imported twice: each CTE is read once, so it is inlined and each scan keeps its
+    -- filters (a CTE read twice is materialized by DuckDB - the whole store, every run)
+    select * from {{ ref('int_events_deduplicated') }}
+
+),
+
+cookie_only_store as (
 
     select * from {{ ref('int_events_deduplicated') }}
 
@@ -40,29 +48,29 @@ tracker_events as (
 
     select
         {%- for column in snowplow_stored_event_columns() %}
-        events.{{ column }},
+        tracker_store.{{ column }},
         {%- endfor %}
         false as is_derived_session
 
-    from events
+    from tracker_store
     inner join tracker_sessions
-        on events.domain_sessionid = tracker_sessions.session_key
+        on tracker_store.domain_sessionid = tracker_sessions.session_key
     cross join tracker_bounds
     where
-        events.collector_tstamp >= tracker_bounds.min_start_tstamp
-        and events.collector_tstamp >= tracker_sessions.start_tstamp
-        and events.collector_tstamp <= tracker_sessions.cap_tstamp
+        tracker_store.collector_tstamp >= tracker_bounds.min_start_tstamp
+        and tracker_store.collector_tstamp >= tracker_sessions.start_tstamp
+        and tracker_store.collector_tstamp <= tracker_sessions.cap_tstamp
 
 ),
 
 cookie_only_events as (
 
-    select events.*
+    select cookie_only_store.*
 
-    from events
+    from cookie_only_store
     where
-        events.domain_sessionid is null
-        and events.domain_userid in (
+        cookie_only_store.domain_sessionid is null
+        and cookie_only_store.domain_userid in (
             select derived_readers.domain_userid
             from sessions_this_run as derived_readers
             where derived_readers.is_derived_session

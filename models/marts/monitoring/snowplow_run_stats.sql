@@ -22,7 +22,15 @@ lines as (
 
 ),
 
-events as (
+stored_events as (
+
+    -- the event store, imported once per use: a CTE read twice is materialized by DuckDB (the whole
+    -- store, every run); read once, it is inlined and each scan reads only its columns and row groups
+    select * from {{ ref('int_events_deduplicated') }}
+
+),
+
+store_load_times as (
 
     select * from {{ ref('int_events_deduplicated') }}
 
@@ -56,18 +64,18 @@ new_events as (
 
     select
         count(*) as events_stored,
-        sum(case when events.is_late then 1 else 0 end) as events_late
+        sum(case when stored_events.is_late then 1 else 0 end) as events_late
 
-    from events
+    from stored_events
     cross join run_window
-    where events.loaded_in_run = run_window.run_seq
+    where stored_events.loaded_in_run = run_window.run_seq
 
 ),
 
 high_water_mark as (
 
     select max(load_tstamp) as high_water_mark
-    from events
+    from store_load_times
 
 ),
 
