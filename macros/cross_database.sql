@@ -85,3 +85,18 @@
 {% macro postgres__analytical_planner_settings() -%}
     set local enable_nestloop = off
 {%- endmacro %}
+
+{#- `not materialized` after `<cte> as` where the engine supports it: a CTE read twice is otherwise
+    materialized whole by DuckDB (and may be by Postgres), when inlining lets each read keep only its columns
+    and filters. Other engines inline CTEs on their own; there it renders nothing. -#}
+{% macro cte_not_materialized() -%}
+    {{ return(adapter.dispatch('cte_not_materialized', 'article_recs')()) }}
+{%- endmacro %}
+{% macro duckdb__cte_not_materialized() -%}
+    not materialized
+{%- endmacro %}
+{% macro postgres__cte_not_materialized() -%}
+    not materialized
+{%- endmacro %}
+{% macro default__cte_not_materialized() -%}
+{%- endmacro %}

@@ -22,7 +22,9 @@
 
 with
 
-events as (
+-- read twice (the distinct user agents, the lines): inlined, each read takes only its columns, where a
+-- materialized CTE holds every line of the run (at 10M lines, CTE scans were 23% of the model's time)
+events as {{ cte_not_materialized() }} (
 
     select * from {{ ref('stg_snowplow__events') }}
     {%- if window_start is not none %}
