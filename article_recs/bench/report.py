@@ -475,13 +475,18 @@ def details(results: dict) -> list[str]:
 
 def notes(results: dict) -> list[str]:
     out = ["#### Notes", ""]
-    override = results.get("options", {}).get("repeats")
     for name, t in results.get("tiers", {}).items():
         tier = t.get("tier", {})
+        override = t.get("repeats", results.get("options", {}).get("repeats"))
         reps = {
             k: override or tier.get(k)
             for k in ("build_repeats", "scan_repeats", "incremental_repeats", "als_repeats")
         }
+        measured = [f"{reps['build_repeats']} full builds", f"{reps['scan_repeats']} scans"]
+        if t.get("incremental"):
+            measured.append(f"{reps['incremental_repeats']} incremental runs per variant and history")
+        if t.get("als"):
+            measured.append(f"{reps['als_repeats']} ALS runs")
         data = t.get("data") or {}
         chunks = data.get("chunks") or []
         chunk_text = (
@@ -491,9 +496,7 @@ def notes(results: dict) -> list[str]:
             else ""
         )
         out.append(
-            f"- {tier.get('label', name)}: medians of {reps['build_repeats']} full builds, "
-            f"{reps['scan_repeats']} scans, {reps['incremental_repeats']} incremental runs per variant and "
-            f"history, {reps['als_repeats']} ALS runs; "
+            f"- {tier.get('label', name)}: medians of {', '.join(measured)}; "
             f"{data.get('generated_lines', 0):,} lines generated over {tier.get('days')} days "
             f"(cutoff {tier.get('cutoff')} UTC){chunk_text}."
         )
@@ -515,11 +518,13 @@ def merge(documents: list[dict]) -> dict:
     for doc in documents[1:]:
         for name, tier in doc.get("tiers", {}).items():
             tier.setdefault("memory_limit", doc.get("options", {}).get("memory_limit"))
+            tier.setdefault("repeats", doc.get("options", {}).get("repeats"))
             merged["tiers"][name] = tier
         if doc.get("serving") and ("p50_ms" in doc["serving"] or "serving" not in merged):
             merged["serving"] = doc["serving"]
     for tier in merged["tiers"].values():
         tier.setdefault("memory_limit", documents[0].get("options", {}).get("memory_limit"))
+        tier.setdefault("repeats", documents[0].get("options", {}).get("repeats"))
     merged.setdefault("options", {})["memory_limit"] = None
     return merged
 
