@@ -211,11 +211,10 @@ def als(
 ) -> dict:
     import duckdb
     import numpy as np
-    from implicit.cpu.als import AlternatingLeastSquares
     from threadpoolctl import threadpool_limits
 
     from article_recs.dbt_runner import PROJECT_DIR
-    from article_recs.recommend.als import build_user_items
+    from article_recs.recommend.als import build_user_items, new_als
     from article_recs.recommend.params import RecommenderParams
 
     manifest = json.loads(Path(manifest_path).read_text())
@@ -257,14 +256,7 @@ def als(
                 if not user_items.nnz:
                     continue
                 with _Clock() as c:
-                    model = AlternatingLeastSquares(
-                        factors=params.als_factors,
-                        regularization=params.als_regularization,
-                        alpha=1.0,
-                        iterations=params.als_iterations,
-                        num_threads=params.als_threads,
-                        random_state=params.als_seed,
-                    )
+                    model = new_als(params)
                     model.fit(user_items, show_progress=False)
                 bare["fit"][0] += c.wall_s
                 bare["fit"][1] += c.cpu_s

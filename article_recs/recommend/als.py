@@ -78,22 +78,28 @@ def build_user_items(
     return matrix, np.asarray(reader_ids, dtype=object), np.asarray(article_ids, dtype=object)
 
 
-def fit_als(interactions: pd.DataFrame, params: RecommenderParams, site_id: str = "") -> AlsModel:
-    """Fit ALS on one site's interactions (``domain_userid, article_id, dwell_s``); deterministic per seed."""
+def new_als(params: RecommenderParams):
+    """implicit's CPU ALS configured from ``params``: what :func:`fit_als` fits, and what the benchmarks fit
+    bare (one place, so both sides of a comparison are the same model)."""
     from implicit.cpu.als import AlternatingLeastSquares
 
+    return AlternatingLeastSquares(
+        factors=params.als_factors,
+        regularization=params.als_regularization,
+        alpha=1.0,  # the confidence is already in the matrix (module doc)
+        iterations=params.als_iterations,
+        num_threads=params.als_threads,
+        random_state=params.als_seed,
+    )
+
+
+def fit_als(interactions: pd.DataFrame, params: RecommenderParams, site_id: str = "") -> AlsModel:
+    """Fit ALS on one site's interactions (``domain_userid, article_id, dwell_s``); deterministic per seed."""
     started = time.perf_counter()
     user_items, reader_ids, article_ids = build_user_items(interactions, params.als_alpha)
     built = time.perf_counter()
     with threadpool_limits(limits=1, user_api="blas"):
-        model = AlternatingLeastSquares(
-            factors=params.als_factors,
-            regularization=params.als_regularization,
-            alpha=1.0,  # the confidence is already in the matrix (module doc)
-            iterations=params.als_iterations,
-            num_threads=params.als_threads,
-            random_state=params.als_seed,
-        )
+        model = new_als(params)
         if user_items.nnz:
             model.fit(user_items, show_progress=False)
     finished = time.perf_counter()

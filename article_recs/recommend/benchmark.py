@@ -23,7 +23,13 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from article_recs.recommend.als import build_user_items, fit_als, reader_recommendations, related_articles
+from article_recs.recommend.als import (
+    build_user_items,
+    fit_als,
+    new_als,
+    reader_recommendations,
+    related_articles,
+)
 from article_recs.recommend.candidates import candidate_articles
 from article_recs.recommend.params import RecommenderParams
 from article_recs.recommend.synthetic import synthetic_data
@@ -38,7 +44,6 @@ def run_benchmark(
     repeats: int = 2,
 ) -> dict[str, Any]:
     """Time the wrapper and bare implicit on one synthetic power-law site (see module doc)."""
-    from implicit.cpu.als import AlternatingLeastSquares
 
     params = params or RecommenderParams()
     n = params.recs_per_source
@@ -80,14 +85,7 @@ def run_benchmark(
 
         with threadpool_limits(limits=1, user_api="blas"):
             with step("bare_fit"):
-                model = AlternatingLeastSquares(
-                    factors=params.als_factors,
-                    regularization=params.als_regularization,
-                    alpha=1.0,
-                    iterations=params.als_iterations,
-                    num_threads=params.als_threads,
-                    random_state=params.als_seed,
-                )
+                model = new_als(params)
                 model.fit(user_items, show_progress=False)
             with step("bare_similar_items"):
                 model.similar_items(np.arange(user_items.shape[1]), N=n + 1)
