@@ -189,8 +189,8 @@
     {%- endif -%}
 {% endmacro %}
 
-{#- The columns of the event store (int_events_deduplicated), in order. -#}
-{% macro snowplow_stored_event_columns() %}
+{#- The event fields the event store keeps (int_events_validated passes exactly these on). -#}
+{% macro snowplow_event_columns() %}
     {{ return([
         'event_id', 'app_id', 'event', 'page_view_id', 'domain_userid', 'domain_sessionid', 'domain_sessionidx',
         'collector_tstamp', 'dvce_created_tstamp', 'dvce_sent_tstamp', 'derived_tstamp',
@@ -198,8 +198,15 @@
         'refr_urlhost', 'refr_medium', 'refr_source',
         'pp_yoffset_min', 'pp_yoffset_max', 'doc_height', 'br_viewheight',
         'dvce_ismobile', 'yauaa_device_class',
-        'load_tstamp', 'load_partition', 'line_hash', 'is_late', 'loaded_in_run',
     ]) }}
+{% endmacro %}
+
+{#- The columns of the event store (int_events_deduplicated), in order: the event fields, then where and
+    when each row was loaded. -#}
+{% macro snowplow_stored_event_columns() %}
+    {{ return(
+        snowplow_event_columns() + ['load_tstamp', 'load_partition', 'line_hash', 'is_late', 'loaded_in_run']
+    ) }}
 {% endmacro %}
 
 {#- Pre-hook of an incremental model: delete the rows whose key (one or more text columns) is listed in

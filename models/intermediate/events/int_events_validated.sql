@@ -154,34 +154,12 @@ final as (
         load_partition,
         field_count,
         case when quarantine_reason is not null then raw_line end as raw_line,
+        collector_tstamp_raw,
 
         -- the event, as the event store keeps it
-        event_id,
-        app_id,
-        event,
-        page_view_id,
-        domain_userid,
-        domain_sessionid,
-        domain_sessionidx,
-        collector_tstamp,
-        collector_tstamp_raw,
-        dvce_created_tstamp,
-        dvce_sent_tstamp,
-        derived_tstamp,
-        page_url,
-        page_title,
-        page_referrer,
-        page_urlhost,
-        page_urlpath,
-        refr_urlhost,
-        refr_medium,
-        refr_source,
-        pp_yoffset_min,
-        pp_yoffset_max,
-        doc_height,
-        br_viewheight,
-        dvce_ismobile,
-        yauaa_device_class,
+        {%- for column in snowplow_event_columns() %}
+        {{ column }},
+        {%- endfor %}
 
         -- the verdict
         window_start,
