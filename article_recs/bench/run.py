@@ -229,16 +229,7 @@ class Bench:
                 sample.extra["failed_nodes"] = [
                     r["unique_id"] for r in results["results"] if r["status"] in ("error", "fail")
                 ]
-                failed = sample.extra["failed_nodes"]
-                skipped = [r["unique_id"] for r in results["results"] if r["status"] == "skipped"]
-                # data tests that fail skip nothing downstream in a build (their severity is warn or the
-                # nodes after them still ran); a failing unit test skips its model, so that run is no timing
-                if (
-                    sample.returncode != 0
-                    and failed
-                    and not skipped
-                    and all(f.startswith("test.") for f in failed)
-                ):
+                if sample.returncode != 0 and only_data_tests_failed(results):
                     sample.extra["only_tests_failed"] = True
                 if sample.extra.get("tree_peak_at"):
                     sample.extra["peak_node"] = node_running_at(results, sample.extra["tree_peak_at"])
@@ -656,6 +647,15 @@ def _prune_empty_dirs(root: Path) -> None:
             path.rmdir()
         except OSError:
             pass
+
+
+def only_data_tests_failed(run_results: dict) -> bool:
+    """True when the nodes that failed are all data tests and nothing was skipped: every model ran, so the
+    build's time counts (the failures are data, reported). A failing unit test skips its model: no timing."""
+    results = run_results.get("results", [])
+    failed = [r["unique_id"] for r in results if r["status"] in ("error", "fail")]
+    skipped = any(r["status"] == "skipped" for r in results)
+    return bool(failed) and not skipped and all(f.startswith("test.") for f in failed)
 
 
 def growth(small: dict | None, large: dict | None, top: int = 8) -> list[dict]:

@@ -13,7 +13,7 @@ import pytest
 from article_recs.bench.measure import Sample, median, ratio, run_measured, summarize
 from article_recs.bench.probe import summarize_profile
 from article_recs.bench.report import loaded_info, markdown, verdict, write_results
-from article_recs.bench.run import breakdown, events_reader_sql, layer_of, node_name
+from article_recs.bench.run import breakdown, events_reader_sql, layer_of, node_name, only_data_tests_failed
 from article_recs.bench.tiers import TIERS, Tier, TierData, event_files, link_window
 
 
@@ -46,6 +46,26 @@ def test_summarize_takes_medians_of_the_successful_runs_and_the_peak_memory() ->
     assert len(s["samples"]) == 4
     # a build whose models all ran and only data tests failed still counts for the timing
     assert sample(5.0, 5.0, rc=1, only_tests_failed=True).ok
+    assert not sample(5.0, 5.0, rc=1).ok
+
+
+def test_only_data_tests_failing_keeps_the_timing_a_failing_unit_test_does_not() -> None:
+    def results(*rows: tuple[str, str]) -> dict:
+        return {"results": [{"unique_id": uid, "status": status} for uid, status in rows]}
+
+    model_ok = ("model.article_recs.page_views", "success")
+    assert only_data_tests_failed(results(model_ok, ("test.article_recs.unique_x", "fail")))
+    # a failing unit test skips its model: that build's time is not a build's time
+    assert not only_data_tests_failed(
+        results(("unit_test.article_recs.m::t", "error"), ("model.article_recs.m", "skipped"))
+    )
+    # a model error, or nothing failed at all
+    assert not only_data_tests_failed(results(("model.article_recs.m", "error")))
+    assert not only_data_tests_failed(results(model_ok))
+    # a failing data test whose downstream node was skipped
+    assert not only_data_tests_failed(
+        results(("test.article_recs.unique_x", "error"), ("model.article_recs.n", "skipped"))
+    )
 
 
 def test_run_measured_reports_exit_code_and_resources(tmp_path: Path) -> None:
