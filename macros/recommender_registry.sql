@@ -17,12 +17,21 @@
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
 
-{#- A JSON object (text) of `knobs`, columns of the relation aliased `alias` (recommender_sites), plus as_of. -#}
-{% macro recommender_params_json(alias, knobs) -%}
+{#- A JSON object (text) of `knobs`, columns of the relation aliased `alias` (recommender_sites), plus as_of and
+    the `constants` (name -> value rendered as is: project vars a model reads that have no column in `alias`,
+    e.g. the ALS hyper-parameters). Keys are sorted. -#}
+{% macro recommender_params_json(alias, knobs, constants={}) -%}
+    {%- set entries = {} %}
+    {%- for knob in knobs %}
+        {%- do entries.update({knob: "cast(" ~ alias ~ "." ~ knob ~ " as " ~ dbt.type_string() ~ ")"}) %}
+    {%- endfor %}
+    {%- for name, value in constants.items() %}
+        {%- do entries.update({name: "'" ~ dbt.escape_single_quotes(value | string) ~ "'"}) %}
+    {%- endfor %}
     {%- set parts = ["'{\"as_of\": \"'", "cast(" ~ alias ~ ".as_of as " ~ dbt.type_string() ~ ")", "'\"'"] %}
-    {%- for knob in knobs | sort %}
-        {%- do parts.append("', \"" ~ knob ~ "\": '") %}
-        {%- do parts.append("cast(" ~ alias ~ "." ~ knob ~ " as " ~ dbt.type_string() ~ ")") %}
+    {%- for name in entries | sort %}
+        {%- do parts.append("', \"" ~ name ~ "\": '") %}
+        {%- do parts.append(entries[name]) %}
     {%- endfor %}
     {%- do parts.append("'}'") %}
     {{ dbt.concat(parts) }}
@@ -104,6 +113,7 @@
 {#- The strategy models (dbt model name -> strategy) whose failure the registry records. -#}
 {% macro recommender_strategy_models() %}
     {{ return({
+        'als_lists': 'als',
         'als_recommendations': 'als',
         'item_knn_recommendations': 'item_knn',
         'popularity_recommendations': 'popularity',

@@ -2,7 +2,7 @@
 
 - ``scan``: DuckDB's ``select count(*)`` over the events reader (the floor of any build);
 - ``profile``: one compiled model's SQL with DuckDB's JSON profiling on, and its costliest operators;
-- ``als``: the ``als_recommendations`` dbt Python model, called the way dbt calls it
+- ``als``: the ``als_lists`` dbt Python model, called the way dbt calls it
   (``model(dbt, session)`` with ``dbt.ref`` giving DuckDB relations of the built warehouse, then the frame
   written back as a table), against bare ``implicit`` (fit, ``similar_items`` for every item, ``recommend``
   for every reader) on the same per-site confidence matrices, built from the warehouse's
@@ -162,8 +162,9 @@ class _Dbt:
         self.config = _Config(node["config"])
 
     def ref(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        n = self._by_name[name]
-        return self._con.table(f'"{n["database"]}"."{n["schema"]}"."{n.get("alias") or n["name"]}"')
+        n = self._by_name[name]  # as dbt-duckdb's local environment does (a view works too)
+        relation = f'"{n["database"]}"."{n["schema"]}"."{n.get("alias") or n["name"]}"'
+        return self._con.query(f"select * from {relation}")
 
 
 def _load_model(project_dir: Path, node: dict):
@@ -206,7 +207,7 @@ def als(
     db: str,
     manifest_path: str,
     repeats: int = 3,
-    model_name: str = "als_recommendations",
+    model_name: str = "als_lists",
     cprofile_out: str | None = None,
 ) -> dict:
     import duckdb

@@ -125,8 +125,9 @@ def _positions(sorted_ids: np.ndarray, wanted: np.ndarray | list | None) -> np.n
     return np.sort(pos[pos >= 0])
 
 
-def _candidate_weights(fitted: AlsModel, candidates: pd.DataFrame) -> np.ndarray:
-    """Per matrix column: the candidate's decay, or 0 when the article is not a candidate."""
+def candidate_weights(fitted: AlsModel, candidates: pd.DataFrame) -> np.ndarray:
+    """Per matrix column: the candidate's decay, or 0 when the article is not a candidate (``candidates``:
+    ``article_id, decay`` and optionally ``site_id``, from :func:`candidates.candidate_articles`)."""
     cands = (
         candidates[candidates["site_id"].astype(str) == fitted.site_id]
         if "site_id" in candidates
@@ -137,6 +138,55 @@ def _candidate_weights(fitted: AlsModel, candidates: pd.DataFrame) -> np.ndarray
     )
     decay = decay[~decay.index.duplicated()]
     return decay.reindex(fitted.article_ids).fillna(0.0).to_numpy(dtype="float64")
+
+
+def related_article_indices(
+    fitted: AlsModel,
+    weights: np.ndarray,
+    n: int,
+    source_rows: np.ndarray,
+    block_size: int = 8192,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Top-``n`` related candidates of the matrix articles ``source_rows`` (column indices), as arrays
+    ``(source column, recommended column, rank 1..k, score)``; ``weights`` per column: the candidate's decay,
+    0 for a non-candidate (:func:`candidate_weights`). Score ``max(cos, 0) * decay``; never the source."""
+    none = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
+    cand_cols = np.flatnonzero(weights > 0)
+    if fitted.user_items.nnz == 0 or n <= 0 or cand_cols.size == 0 or len(source_rows) == 0:
+        return none
+    factors = np.asarray(fitted.model.item_factors, dtype=np.float32)
+    norms = np.linalg.norm(factors, axis=1)
+    norms[norms == 0] = 1.0
+    unit = factors / norms[:, None]
+    # candidates' unit factors scaled by their decay: a dot product with a unit source is cos * decay, and
+    # since decay > 0 the top of cos * decay is the top of max(cos, 0) * decay once non-positives are dropped
+    cand_items = np.ascontiguousarray(unit[cand_cols] * weights[cand_cols, None].astype(np.float32))
+    k = min(n, cand_cols.size)
+
+    from implicit.cpu.topk import topk
+
+    kk = min(k + 1, cand_cols.size)  # one spare: the source itself may come first
+    out_src, out_item, out_score, out_rank = [], [], [], []
+    with threadpool_limits(limits=1, user_api="blas"):
+        for start in range(0, len(source_rows), block_size):
+            src = np.asarray(source_rows[start : start + block_size])
+            ids, scores = topk(
+                cand_items, np.ascontiguousarray(unit[src]), kk, num_threads=fitted.params.als_threads
+            )
+            items = cand_cols[np.clip(ids, 0, None)]
+            valid = (ids >= 0) & (items != src[:, None]) & (scores > 0) & np.isfinite(scores)
+            rank = np.cumsum(valid, axis=1)
+            valid &= rank <= k
+            out_src.append(np.broadcast_to(src[:, None], ids.shape)[valid])
+            out_item.append(items[valid])
+            out_score.append(scores[valid])
+            out_rank.append(rank[valid])
+    return (
+        np.concatenate(out_src).astype(np.int64),
+        np.concatenate(out_item).astype(np.int64),
+        np.concatenate(out_rank).astype(np.int64),
+        np.clip(np.concatenate(out_score).astype(np.float64), 0.0, 1.0),
+    )
 
 
 def related_articles(
@@ -151,49 +201,19 @@ def related_articles(
     ``candidates``: ``article_id, decay`` (and ``site_id``), from :func:`candidates.candidate_articles`.
     Returns ``source_article_id, recommended_article_id, rank, score`` with score ``max(cos, 0) * decay``.
     """
-    columns = ["source_article_id", "recommended_article_id", "rank", "score"]
-    if fitted.user_items.nnz == 0 or n <= 0:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    weights = _candidate_weights(fitted, candidates)
-    cand_cols = np.flatnonzero(weights > 0)
-    if cand_cols.size == 0:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    factors = np.asarray(fitted.model.item_factors, dtype=np.float32)
-    norms = np.linalg.norm(factors, axis=1)
-    norms[norms == 0] = 1.0
-    unit = factors / norms[:, None]
-    # candidates' unit factors scaled by their decay: a dot product with a unit source is cos * decay, and
-    # since decay > 0 the top of cos * decay is the top of max(cos, 0) * decay once non-positives are dropped
-    cand_items = np.ascontiguousarray(unit[cand_cols] * weights[cand_cols, None].astype(np.float32))
-    k = min(n, cand_cols.size)
-    source_rows = _positions(fitted.article_ids, sources)
-    if source_rows.size == 0:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-
-    from implicit.cpu.topk import topk
-
-    kk = min(k + 1, cand_cols.size)  # one spare: the source itself may come first
-    out_src, out_item, out_score, out_rank = [], [], [], []
-    with threadpool_limits(limits=1, user_api="blas"):
-        for start in range(0, source_rows.size, block_size):
-            src = source_rows[start : start + block_size]
-            ids, scores = topk(
-                cand_items, np.ascontiguousarray(unit[src]), kk, num_threads=fitted.params.als_threads
-            )
-            items = cand_cols[np.clip(ids, 0, None)]
-            valid = (ids >= 0) & (items != src[:, None]) & (scores > 0) & np.isfinite(scores)
-            rank = np.cumsum(valid, axis=1)
-            valid &= rank <= k
-            out_src.append(np.broadcast_to(src[:, None], ids.shape)[valid])
-            out_item.append(items[valid])
-            out_score.append(scores[valid])
-            out_rank.append(rank[valid])
+    src, item, rank, score = related_article_indices(
+        fitted,
+        candidate_weights(fitted, candidates),
+        n,
+        _positions(fitted.article_ids, sources),
+        block_size,
+    )
     return pd.DataFrame(
         {
-            "source_article_id": fitted.article_ids[np.concatenate(out_src)],
-            "recommended_article_id": fitted.article_ids[np.concatenate(out_item)],
-            "rank": np.concatenate(out_rank).astype("int64"),
-            "score": np.clip(np.concatenate(out_score).astype("float64"), 0.0, 1.0),
+            "source_article_id": fitted.article_ids[src],
+            "recommended_article_id": fitted.article_ids[item],
+            "rank": rank,
+            "score": score,
         }
     )
 
@@ -215,6 +235,56 @@ def seen_matrix(fitted: AlsModel, read: pd.DataFrame | None) -> sp.csr_matrix:
     return seen
 
 
+def reader_recommendation_indices(
+    fitted: AlsModel,
+    weights: np.ndarray,
+    n: int,
+    rows: np.ndarray,
+    seen: sp.csr_matrix | None = None,
+    batch_size: int = 20_000,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Top-``n`` unread candidates of the matrix readers ``rows`` via implicit's batched ``recommend``, as
+    arrays ``(reader row, recommended column, rank 1..k, score)``; ``weights`` as in
+    :func:`related_article_indices`; ``seen`` what to filter out per reader (default the training matrix).
+    Score ``clip(x_u . y_i * decay, 0, 1)``, positive only."""
+    none = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
+    if fitted.user_items.nnz == 0 or n <= 0 or len(rows) == 0 or not (weights > 0).any():
+        return none
+    decayed = copy.copy(fitted.model)
+    decayed.item_factors = (fitted.model.item_factors * weights[:, None]).astype(
+        fitted.model.item_factors.dtype
+    )
+    filter_items = np.flatnonzero(weights <= 0).astype(np.int32)
+    k = int(min(n, (weights > 0).sum()))
+    seen = fitted.user_items if seen is None else seen
+
+    out_row, out_item, out_rank, out_score = [], [], [], []
+    with threadpool_limits(limits=1, user_api="blas"):
+        for start in range(0, len(rows), batch_size):
+            batch = np.asarray(rows[start : start + batch_size])
+            ids, scores = decayed.recommend(
+                batch,
+                seen[batch],
+                N=k,
+                filter_already_liked_items=True,
+                filter_items=filter_items if filter_items.size else None,
+            )
+            ids = np.asarray(ids).reshape(len(batch), -1)
+            scores = np.asarray(scores, dtype="float64").reshape(len(batch), -1)
+            keep = (ids >= 0) & (scores > 0) & np.isfinite(scores)
+            ranks = np.cumsum(keep, axis=1)
+            out_row.append(np.broadcast_to(batch[:, None], ids.shape)[keep])
+            out_item.append(ids[keep])
+            out_rank.append(ranks[keep])
+            out_score.append(np.clip(scores[keep], 0.0, 1.0))
+    return (
+        np.concatenate(out_row).astype(np.int64),
+        np.concatenate(out_item).astype(np.int64),
+        np.concatenate(out_rank).astype(np.int64),
+        np.concatenate(out_score).astype(np.float64),
+    )
+
+
 def reader_recommendations(
     fitted: AlsModel,
     candidates: pd.DataFrame,
@@ -229,45 +299,19 @@ def reader_recommendations(
     ``seen``: what to filter out per reader (:func:`seen_matrix`; default the training matrix).
     Returns ``domain_userid, recommended_article_id, rank, score``; score ``clip(x_u . y_i * decay, 0, 1)``.
     """
-    columns = ["domain_userid", "recommended_article_id", "rank", "score"]
-    empty = pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    if fitted.user_items.nnz == 0 or n <= 0:
-        return empty
-    rows = _positions(fitted.reader_ids, readers)
-    weights = _candidate_weights(fitted, candidates)
-    if rows.size == 0 or not (weights > 0).any():
-        return empty
-    decayed = copy.copy(fitted.model)
-    decayed.item_factors = (fitted.model.item_factors * weights[:, None]).astype(
-        fitted.model.item_factors.dtype
+    row, item, rank, score = reader_recommendation_indices(
+        fitted,
+        candidate_weights(fitted, candidates),
+        n,
+        _positions(fitted.reader_ids, readers),
+        seen=seen,
+        batch_size=batch_size,
     )
-    filter_items = np.flatnonzero(weights <= 0).astype(np.int32)
-    k = int(min(n, (weights > 0).sum()))
-
-    parts = []
-    with threadpool_limits(limits=1, user_api="blas"):
-        for start in range(0, rows.size, batch_size):
-            batch = rows[start : start + batch_size]
-            ids, scores = decayed.recommend(
-                batch,
-                (fitted.user_items if seen is None else seen)[batch],
-                N=k,
-                filter_already_liked_items=True,
-                filter_items=filter_items if filter_items.size else None,
-            )
-            ids = np.asarray(ids).reshape(len(batch), -1)
-            scores = np.asarray(scores, dtype="float64").reshape(len(batch), -1)
-            keep = (ids >= 0) & (scores > 0) & np.isfinite(scores)
-            row_idx = np.repeat(batch, ids.shape[1]).reshape(ids.shape)
-            ranks = np.cumsum(keep, axis=1)
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "domain_userid": fitted.reader_ids[row_idx[keep]],
-                        "recommended_article_id": fitted.article_ids[ids[keep]],
-                        "rank": ranks[keep],
-                        "score": np.clip(scores[keep], 0.0, 1.0),
-                    }
-                )
-            )
-    return pd.concat(parts, ignore_index=True) if parts else empty
+    return pd.DataFrame(
+        {
+            "domain_userid": fitted.reader_ids[row],
+            "recommended_article_id": fitted.article_ids[item],
+            "rank": rank,
+            "score": score,
+        }
+    )

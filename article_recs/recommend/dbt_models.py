@@ -11,29 +11,19 @@ from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from article_recs.recommend.oracle import ORACLE_COLUMNS, empty_oracle, load_truth
 from article_recs.recommend.params import RecommenderParams, is_empty
 from article_recs.recommend.pipeline import (
+    ALS_LISTS_SCHEMA,
     EVAL_REC_COLUMNS,
-    STATS_COLUMNS,
-    als_for_sites,
+    als_lists_for_sites,
     eval_als_for_sites,
     eval_oracle_for_sites,
-    recent_articles,
     site_contexts,
 )
 from article_recs.recommend.popularity import reads_from_page_views
-
-ALS_TABLE_COLUMNS = [
-    "site_id",
-    "strategy",
-    "source_entity_type",
-    "source_entity_id",
-    "recommended_article_id",
-    "rank",
-    "score",
-] + STATS_COLUMNS
 
 
 def window_start(
@@ -49,26 +39,19 @@ def window_start(
     return min(starts).strftime("%Y-%m-%d %H:%M:%S") if starts else None
 
 
-def als_recommendations_table(
+def als_lists_table(
     training_interactions: pd.DataFrame,
     articles: pd.DataFrame,
     sites: pd.DataFrame,
     recommender_vars: Mapping[str, Any] | None = None,
-    recent_interactions: pd.DataFrame | None = None,
-    page_views: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """The ``als_recommendations`` table: related lists for every article read in the training window
-    (``recent_interactions``: the ``interactions`` mart) and every trained article, reader lists for every
-    trained reader, padded with popularity (``page_views``; else the training interactions), with the
-    training stats as constant columns per site."""
+    window_reads: pd.DataFrame | None = None,
+) -> pa.Table:
+    """The ``als_lists`` table (``ALS_LISTS_SCHEMA``, Arrow): per site in ``sites``, ALS trained on
+    ``training_interactions`` (``recommender_training_interactions``), related lists for every trained
+    article and reader lists for every trained reader without what they read in the window
+    (``window_reads``: ``recommender_window_reads``); candidates and decay from ``articles``."""
     params = RecommenderParams.from_vars(recommender_vars)
-    contexts = site_contexts(sites, params)
-    related_sources = None if recent_interactions is None else recent_articles(recent_interactions, contexts)
-    reads = None if page_views is None else reads_from_page_views(page_views)
-    run = als_for_sites(
-        training_interactions, articles, contexts, reads=reads, related_sources=related_sources
-    )
-    return run.with_stats()[ALS_TABLE_COLUMNS]
+    return als_lists_for_sites(training_interactions, articles, site_contexts(sites, params), window_reads)
 
 
 def eval_als_recommendations_table(
@@ -108,10 +91,10 @@ def eval_oracle_recommendations_table(
 
 
 __all__ = [
-    "ALS_TABLE_COLUMNS",
+    "ALS_LISTS_SCHEMA",
     "EVAL_REC_COLUMNS",
     "ORACLE_COLUMNS",
-    "als_recommendations_table",
+    "als_lists_table",
     "eval_als_recommendations_table",
     "eval_oracle_recommendations_table",
     "window_start",

@@ -11,9 +11,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from article_recs.recommend.als import fit_als, reader_recommendations, related_articles, seen_matrix
+from article_recs.recommend.als import (
+    candidate_weights,
+    fit_als,
+    reader_recommendation_indices,
+    reader_recommendations,
+    related_article_indices,
+    related_articles,
+    seen_matrix,
+)
 from article_recs.recommend.candidates import (
     REC_COLUMNS,
     apply_candidate_rules,
@@ -27,6 +38,23 @@ from article_recs.recommend.params import RecommenderParams, parse_as_of, to_nai
 from article_recs.recommend.popularity import popularity_scores, reads_from_interactions
 
 STATS_COLUMNS = ["trained_at", "train_seconds", "n_interactions", "n_readers", "n_articles", "params_json"]
+#: what ``als_lists`` stores: the model's own lists with the site's training stats (constant per site)
+ALS_LISTS_SCHEMA = pa.schema(
+    [
+        ("site_id", pa.string()),
+        ("strategy", pa.string()),
+        ("source_entity_type", pa.string()),
+        ("source_entity_id", pa.string()),
+        ("recommended_article_id", pa.string()),
+        ("rank", pa.int64()),
+        ("score", pa.float64()),
+        ("trained_at", pa.timestamp("us")),
+        ("train_seconds", pa.float64()),
+        ("n_interactions", pa.int64()),
+        ("n_readers", pa.int64()),
+        ("n_articles", pa.int64()),
+    ]
+)
 EVAL_REC_COLUMNS = REC_COLUMNS + ["task"]
 
 
@@ -181,6 +209,83 @@ def als_for_sites(
     recs["score"] = recs["score"].astype("float64")
     stats_frame = pd.DataFrame(stats, columns=["site_id"] + STATS_COLUMNS)
     return AlsRun(recs.reset_index(drop=True), stats_frame)
+
+
+def als_lists_for_sites(
+    interactions: pd.DataFrame,
+    articles: pd.DataFrame,
+    contexts: list[SiteContext],
+    window_reads: pd.DataFrame | None = None,
+) -> pa.Table:
+    """Train ALS per site and return the model's own lists only, as an Arrow table (``ALS_LISTS_SCHEMA``):
+    related articles for every article of the matrix, a list for every reader of the matrix.
+
+    ``interactions``: the training reads (``site_id, domain_userid, article_id, dwell_s``).
+    ``articles``: the articles mart (the candidate rules and publish-date decay, :func:`candidate_articles`).
+    ``window_reads``: ``site_id, domain_userid, article_id`` read in each site's training window, any dwell:
+    reader lists never hold them (nor the training reads).
+
+    The candidate rules hold by construction (non-candidates weigh 0 and are never scored, the source and
+    the reader's reads are filtered out inside implicit's top-k); nothing is padded: the SQL model
+    ``als_recommendations`` pads short lists with popularity, as ``item_knn_recommendations`` does. Ids stay
+    integer matrix positions until the end, where Arrow's ``take`` turns them into strings: no pandas frame
+    per row, nothing for dbt-duckdb to convert when it writes the table.
+    """
+    tables = []
+    for ctx in contexts:
+        p, n = ctx.params, ctx.params.recs_per_source
+        site_inter = _site(interactions, ctx.site_id)
+        cands = candidate_articles(
+            _site(articles, ctx.site_id), ctx.as_of, p.max_article_age_days, p.decay_half_life_days
+        )
+        fitted = fit_als(site_inter, p, ctx.site_id)
+        weights = candidate_weights(fitted, cands)
+        n_articles, n_readers = len(fitted.article_ids), len(fitted.reader_ids)
+        rel_src, rel_item, rel_rank, rel_score = related_article_indices(
+            fitted, weights, n, np.arange(n_articles)
+        )
+        read = None
+        if window_reads is not None:
+            read = _site(window_reads, ctx.site_id)
+        seen = seen_matrix(fitted, read)
+        rdr_row, rdr_item, rdr_rank, rdr_score = reader_recommendation_indices(
+            fitted, weights, n, np.arange(n_readers), seen=seen
+        )
+        article_ids = pa.array(fitted.article_ids.astype(str), type=pa.string())
+        reader_ids = pa.array(fitted.reader_ids.astype(str), type=pa.string())
+        n_rel, n_rdr = len(rel_src), len(rdr_row)
+        rows = n_rel + n_rdr
+        if rows == 0:
+            continue
+        source_type = pa.DictionaryArray.from_arrays(
+            pa.array(np.r_[np.zeros(n_rel, np.int8), np.ones(n_rdr, np.int8)]),
+            pa.array(["article", "reader"]),
+        )
+        table = pa.table(
+            {
+                "site_id": pa.array(np.full(rows, ctx.site_id, dtype=object), type=pa.string()),
+                "strategy": pa.array(np.full(rows, "als", dtype=object), type=pa.string()),
+                "source_entity_type": source_type.dictionary_decode(),
+                "source_entity_id": pa.concat_arrays(
+                    [pc.take(article_ids, rel_src), pc.take(reader_ids, rdr_row)]
+                ),
+                "recommended_article_id": pc.take(article_ids, np.r_[rel_item, rdr_item]),
+                "rank": pa.array(np.r_[rel_rank, rdr_rank], type=pa.int64()),
+                "score": pa.array(np.r_[rel_score, rdr_score], type=pa.float64()),
+                "trained_at": pa.array(
+                    np.full(rows, np.datetime64(datetime.now(UTC).replace(tzinfo=None), "us"))
+                ),
+                "train_seconds": pa.array(np.full(rows, float(fitted.stats["train_seconds"]))),
+                "n_interactions": pa.array(np.full(rows, fitted.stats["n_interactions"], dtype=np.int64)),
+                "n_readers": pa.array(np.full(rows, fitted.stats["n_readers"], dtype=np.int64)),
+                "n_articles": pa.array(np.full(rows, fitted.stats["n_articles"], dtype=np.int64)),
+            },
+            schema=ALS_LISTS_SCHEMA,
+        )
+        tables.append(table)
+    if not tables:
+        return ALS_LISTS_SCHEMA.empty_table()
+    return pa.concat_tables(tables)
 
 
 def read_history(

@@ -1,18 +1,19 @@
 """Per-site orchestration and the functions the dbt Python models call."""
 
-import json
-
+import numpy as np
 import pandas as pd
 import pytest
 
 from article_recs.recommend.dbt_models import (
-    ALS_TABLE_COLUMNS,
-    als_recommendations_table,
+    ALS_LISTS_SCHEMA,
+    als_lists_table,
     eval_als_recommendations_table,
     eval_oracle_recommendations_table,
     window_start,
 )
 from article_recs.recommend.oracle import ORACLE_COLUMNS
+from article_recs.recommend.params import RecommenderParams
+from article_recs.recommend.pipeline import als_for_sites, site_contexts
 from article_recs.recommend.synthetic import synthetic_data
 
 AS_OF = pd.Timestamp("2024-03-01")
@@ -41,27 +42,54 @@ def two_sites():
     return pd.concat([i1, i2], ignore_index=True), pd.concat([a1, a2], ignore_index=True), sites
 
 
-def test_every_trained_article_and_reader_gets_n_recommendations(two_sites) -> None:
+def test_als_lists_are_the_models_own_lists_and_hold_the_candidate_rules(two_sites) -> None:
     inter, arts, sites = two_sites
-    # an article read in the window but filtered out of training still gets a (popularity) list
-    recent = pd.concat([inter, inter.head(1).assign(article_id="a_untrained")], ignore_index=True)
-    out = als_recommendations_table(inter, arts, sites, VARS, recent_interactions=recent)
-    assert list(out.columns) == ALS_TABLE_COLUMNS
-    sizes = out.groupby(["site_id", "source_entity_type", "source_entity_id"]).size()
-    assert (sizes == 5).all()
-    assert ("herald", "article", "a_untrained") in sizes.index
-    assert out["score"].between(0, 1, inclusive="right").all()
-    assert (
-        out.groupby(["site_id", "source_entity_type", "source_entity_id"])["score"].apply(
-            lambda s: s.is_monotonic_decreasing
-        )
-    ).all()
-    assert not (out["source_entity_id"] == out["recommended_article_id"]).any()
-    params = out.groupby("site_id")["params_json"].first().map(json.loads)
-    assert (
-        params["herald"]["decay_half_life_days"] == 30.0 and params["metro"]["decay_half_life_days"] == 120.0
+    # a read in the window that training dropped (e.g. too short): reader lists must still skip it
+    reader = inter[inter["site_id"] == "herald"]["domain_userid"].iloc[0]
+    unread = sorted(set(arts[arts["site_id"] == "herald"]["article_id"]) - set(
+        inter[(inter["site_id"] == "herald") & (inter["domain_userid"] == reader)]["article_id"]
+    ))
+    window = pd.concat(
+        [
+            inter[["site_id", "domain_userid", "article_id"]],
+            pd.DataFrame({"site_id": ["herald"], "domain_userid": [reader], "article_id": [unread[0]]}),
+        ],
+        ignore_index=True,
     )
-    assert params["herald"]["als_factors"] == 8
+    table = als_lists_table(inter, arts, sites, VARS, window_reads=window)
+    assert table.schema == ALS_LISTS_SCHEMA
+    out = table.to_pandas()
+    keys = ["site_id", "source_entity_type", "source_entity_id"]
+    lists = out.groupby(keys)
+    assert lists.size().between(1, 5).all()
+    assert (lists["rank"].apply(lambda r: list(r) == list(range(1, len(r) + 1)))).all()
+    assert (lists["score"].apply(lambda x: x.is_monotonic_decreasing)).all()
+    assert out["score"].between(0, 1, inclusive="right").all()
+    assert not (out["source_entity_id"] == out["recommended_article_id"]).any()
+    read_back = out[out["source_entity_type"] == "reader"].merge(
+        window.rename(columns={"domain_userid": "source_entity_id", "article_id": "recommended_article_id"})
+    )
+    assert read_back.empty
+    metro_article = inter[inter["site_id"] == "metro"]["article_id"].iloc[0]
+    assert {("herald", "reader", reader), ("metro", "article", metro_article)} <= set(lists.size().index)
+    stats = out.groupby("site_id")[["n_interactions", "n_readers", "n_articles"]].nunique()
+    assert (stats == 1).all().all()  # constant per site
+
+    # the same lists as the frame-based path with its candidate rules applied and no padding
+    contexts = site_contexts(sites, RecommenderParams.from_vars(VARS))
+    reads = window.assign(dwell_s=0.0, read_at=AS_OF)
+    reference = als_for_sites(inter, arts, contexts, reads=reads, fill=False).recs
+    cols = keys + ["recommended_article_id", "rank"]
+    got = out[cols + ["score"]].sort_values(cols).reset_index(drop=True)
+    want = reference[cols + ["score"]].sort_values(cols).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got[cols], want[cols].astype(got[cols].dtypes.to_dict()))
+    assert np.allclose(got["score"], want["score"])
+
+
+def test_als_lists_of_no_sites_or_no_reads_is_an_empty_table_with_the_schema(two_sites) -> None:
+    inter, arts, sites = two_sites
+    assert als_lists_table(inter.iloc[0:0], arts, sites, VARS).num_rows == 0
+    assert als_lists_table(inter.iloc[0:0], arts, sites, VARS).schema == ALS_LISTS_SCHEMA
 
 
 def test_eval_lists_cover_pair_sources_and_holdout_readers(two_sites) -> None:

@@ -5,9 +5,9 @@ Runs (article_recs__models_to_keep = 2):
 1. ``dbt build`` of everything model_registry and model_evaluations need (their data tests included);
 2. and 3. ``dbt run`` of recommendations, model_evaluations, model_registry: a new model version per
    (site, strategy) each time, so run 3 has to delete run 1's models and their rows;
-4. ``dbt run`` of als_recommendations and its children with a broken ALS parameter: the Python model raises
-   while training is set up (a real failure path, no test-only switch), dbt skips the registry, the
-   on-run-end hook records 'failed' rows, and the current models must stay current.
+4. ``dbt run`` of als_lists (the ALS Python model) and its children with a broken ALS parameter: the
+   Python model raises while training is set up (a real failure path, no test-only switch), dbt skips the
+   registry, the on-run-end hook records 'failed' rows, and the current models must stay current.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def runs(tmp_path_factory) -> Runs:
         run_dbt(RERUN, dbt_vars=dbt_vars, **where)
         result.snapshot()
     failed = run_dbt(
-        ["run", "--select", "als_recommendations+"], dbt_vars={**dbt_vars, **BROKEN_ALS}, check=False, **where
+        ["run", "--select", "als_lists+"], dbt_vars={**dbt_vars, **BROKEN_ALS}, check=False, **where
     )
     result.failed_run_ok = failed.ok
     result.snapshot()

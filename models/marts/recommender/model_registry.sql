@@ -21,6 +21,13 @@
     'popularity_window_days', 'popularity_half_life_days', 'popularity_top_n',
     'knn_max_reads_per_reader', 'knn_min_co_readers', 'knn_reader_neighbours',
 ] %}
+{#- ALS trains on the same interactions as item-kNN and pads with the same popularity; its hyper-parameters are
+    project vars (no recommender_sites column): rendered into the JSON as they are. -#}
+{%- set als_knobs = [] %}
+{%- for knob in knn_knobs if not knob.startswith('knn_') %}{% do als_knobs.append(knob) %}{% endfor %}
+{%- set als_constants = {} %}
+{%- set als_vars = ['als_factors', 'als_regularization', 'als_iterations', 'als_alpha', 'als_seed', 'als_threads'] %}
+{%- for name in als_vars %}{% do als_constants.update({name: var('article_recs__' ~ name)}) %}{% endfor %}
 {%- set popularity_knobs = [
     'popularity_window_days', 'popularity_half_life_days', 'popularity_top_n', 'max_article_age_days',
     'recs_per_source',
@@ -67,7 +74,6 @@ als_runs as (
 
     select
         site_id,
-        max(params_json) as params,
         max(n_interactions) as n_interactions,
         max(n_readers) as n_readers,
         max(n_articles) as n_articles,
@@ -156,7 +162,7 @@ this_run as (
         cast(
             case new_models.strategy
                 {% if target.type == 'duckdb' -%}
-                when 'als' then als_runs.params
+                when 'als' then {{ recommender_params_json('sites', als_knobs, als_constants) }}
                 {% endif -%}
                 when 'item_knn' then {{ recommender_params_json('sites', knn_knobs) }}
                 when 'popularity' then {{ recommender_params_json('sites', popularity_knobs) }}
