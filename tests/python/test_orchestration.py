@@ -126,19 +126,21 @@ def test_definitions_load_dbt_models_python_models_and_tests_as_checks(orchestra
     assert dbt_project.manifest_path.exists()
 
     names = {key.path[-1] for key in asset_graph.get_all_asset_keys()}
-    assert {"stg_snowplow__events", "page_views", "interactions", "als_recommendations"} <= names
+    assert {"stg_snowplow__events", "page_views", "interactions", "als_lists", "als_recommendations"} <= names
 
-    # the ALS Python model is an asset with its lineage from the manifest
-    als = _asset(asset_graph, "als_recommendations")
+    # the ALS Python model is an asset with its lineage from the manifest, and the SQL model padding it
+    als = _asset(asset_graph, "als_lists")
     parents = {key.path[-1] for key in als.parent_keys}
-    assert {"recommender_training_interactions", "articles"} <= parents
+    assert {"recommender_training_interactions", "recommender_window_reads", "articles"} <= parents
     assert als.group_name == "recommender"
+    assert "als_lists" in {key.path[-1] for key in _asset(asset_graph, "als_recommendations").parent_keys}
     assert _asset(asset_graph, "page_views").group_name == "core"
 
     # dbt data tests are asset checks on the models they test
     checks = {(key.asset_key.path[-1], key.name) for key in asset_graph.asset_check_keys}
     assert ("page_views", "unique_page_views_page_view_id") in checks
-    assert any(model == "als_recommendations" and name.startswith("not_null") for model, name in checks)
+    for model in ("als_lists", "als_recommendations"):
+        assert any(m == model and name.startswith("not_null") for m, name in checks), model
 
     assert defs.resolve_job_def("article_recs_build") is not None
     assert defs.resolve_sensor_def("article_recs_alert_on_failure") is not None
@@ -448,11 +450,11 @@ def _wait_for_location(port: int, process: subprocess.Popen, log: Path, timeout:
     pytest.fail(f"the Dagster UI did not load {LOCATION} within {timeout}s:\n{log.read_text()[-4000:]}")
 
 
-def _chromium(url: str, profile: Path, *action: str) -> subprocess.CompletedProcess:
+def _chromium(url: str, profile: Path, *action: str, size: str = "1400,900") -> subprocess.CompletedProcess:
     return subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run", f"--user-data-dir={profile}",
-         "--window-size=1400,900", "--virtual-time-budget=15000", *action, url],
+         f"--window-size={size}", "--virtual-time-budget=15000", *action, url],
         capture_output=True, text=True, timeout=120,
     )
 
@@ -532,7 +534,8 @@ def test_dagster_ui_shows_the_asset_graph_in_headless_chromium(orchestration_env
         expected = ["als_recommendations", *group, "articles"]
         dom, missing = "", expected
         for attempt in range(4):  # the UI fetches the graph after the page loads: retry on a busy machine
-            dom = _chromium(url, tmp_path / f"profile-dom-{attempt}", "--dump-dom").stdout
+            # a screen large enough for the whole group: the graph renders only the nodes in view
+            dom = _chromium(url, tmp_path / f"profile-dom-{attempt}", "--dump-dom", size="2400,3000").stdout
             missing = [name for name in expected if not _shows_asset(dom, name)]
             if not missing:
                 break
