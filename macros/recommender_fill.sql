@@ -1,5 +1,6 @@
-{#- Gap filling with popularity, the SQL twin of article_recs.recommend.candidates.fill_gaps (the ALS model
-    does the same in Python; tests/python/test_recommender_fill.py pins the two together).
+{#- Gap filling with popularity, the SQL twin of article_recs.recommend.candidates.fill_gaps (the ALS
+    evaluation model does the same in Python; tests/python/test_recommender_e2e.py pins the two together
+    on item-kNN).
 
     Every list named in `sources` (site_id, source_entity_type 'article' | 'reader', source_entity_id) ends
     with recs_per_source items (from `sites`), when the fallback has enough articles:
@@ -131,4 +132,36 @@
     where padding.fill_position <= padding.recs_per_source - padding.n_own
 
 )
+{% endmacro %}
+
+{#- The padded serving lists of a strategy (item_knn_recommendations, als_recommendations): a related list for
+    every article read in the training window and a list for every reader trained on, each padded with
+    popularity (popularity_fill_ctes). The caller defines the CTEs of training_interactions_ctes() (`windowed`,
+    `training_interactions`) and popularity_ctes(); `own` holds the strategy's own lists. The CTEs end in
+    `name`. -#}
+{% macro serving_fill_ctes(name, strategy, own) %}
+{{ name }}_sources as (
+
+    select distinct
+        site_id,
+        'article' as source_entity_type,
+        article_id as source_entity_id
+
+    from windowed
+
+    union all
+
+    select distinct
+        site_id,
+        'reader' as source_entity_type,
+        domain_userid as source_entity_id
+
+    from training_interactions
+
+),
+
+{{ popularity_fill_ctes(
+    name, strategy, own=own, sources=name ~ '_sources',
+    fallback='popularity_recommendations', read='windowed'
+) }}
 {% endmacro %}

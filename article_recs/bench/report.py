@@ -460,13 +460,24 @@ def details(results: dict) -> list[str]:
                 for s, v in als.get("sites", {}).items()
             )
             rows = int(als["runs"][0].get("rows", 0)) if als.get("runs") else 0
+            nodes = {
+                n["name"]: n["seconds"]
+                for n in ((t.get("full_build") or {}).get("breakdown") or {}).get("nodes", [])
+            }
+            padding = ""
+            if als.get("model") == "als_lists" and "als_recommendations" in nodes:
+                padding = (
+                    f" Popularity padding is SQL downstream (`als_recommendations`, as for item-kNN): "
+                    f"{fmt_s(nodes['als_recommendations'])} in the build."
+                )
             out.append(
                 f"- **{label}, ALS** ({sites}): bare fit {fmt_s(als.get('bare_fit_wall_s'))}, similar_items "
                 f"{fmt_s(als.get('bare_similar_items_wall_s'))}, recommend "
                 f"{fmt_s(als.get('bare_recommend_wall_s'))}; the model (reads its refs, builds the matrices, "
-                f"fits, filters and pads the lists, writes {rows:,} rows) {fmt_s(als['model_wall_s'])}, of "
-                f"which the write {fmt_s(als.get('write_wall_s'))}; inside the dbt build the node took "
-                f"{fmt_s(als.get('dbt_node_seconds_in_build'))}."
+                f"fits, scores the candidates with their decay and drops reads inside implicit's top-k, "
+                f"writes {rows:,} rows) {fmt_s(als['model_wall_s'])}, of which the write "
+                f"{fmt_s(als.get('write_wall_s'))}; inside the dbt build the node took "
+                f"{fmt_s(als.get('dbt_node_seconds_in_build'))}.{padding}"
             )
             out += _cprofile_text(als)
     out.append("")

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from article_recs.recommend.als import (
+    AlsModel,
     candidate_weights,
     fit_als,
     reader_recommendation_indices,
@@ -111,6 +112,18 @@ def _site(frame: pd.DataFrame | None, site_id: str) -> pd.DataFrame | None:
     return frame[frame["site_id"].astype(str) == site_id]
 
 
+def _fit_site(
+    ctx: SiteContext, interactions: pd.DataFrame, articles: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, AlsModel]:
+    """One site's training reads, its candidates at ``as_of`` (with their decay) and its fitted ALS."""
+    p = ctx.params
+    site_inter = _site(interactions, ctx.site_id)
+    cands = candidate_articles(
+        _site(articles, ctx.site_id), ctx.as_of, p.max_article_age_days, p.decay_half_life_days
+    )
+    return site_inter, cands, fit_als(site_inter, p, ctx.site_id)
+
+
 def als_for_sites(
     interactions: pd.DataFrame,
     articles: pd.DataFrame,
@@ -134,11 +147,7 @@ def als_for_sites(
     parts, stats = [], []
     for ctx in contexts:
         p, n = ctx.params, ctx.params.recs_per_source
-        site_inter = _site(interactions, ctx.site_id)
-        cands = candidate_articles(
-            _site(articles, ctx.site_id), ctx.as_of, p.max_article_age_days, p.decay_half_life_days
-        )
-        fitted = fit_als(site_inter, p, ctx.site_id)
+        site_inter, cands, fitted = _fit_site(ctx, interactions, articles)
 
         wanted_sources = None
         if related_sources is not None:
@@ -233,12 +242,8 @@ def als_lists_for_sites(
     """
     tables = []
     for ctx in contexts:
-        p, n = ctx.params, ctx.params.recs_per_source
-        site_inter = _site(interactions, ctx.site_id)
-        cands = candidate_articles(
-            _site(articles, ctx.site_id), ctx.as_of, p.max_article_age_days, p.decay_half_life_days
-        )
-        fitted = fit_als(site_inter, p, ctx.site_id)
+        n = ctx.params.recs_per_source
+        _, cands, fitted = _fit_site(ctx, interactions, articles)
         weights = candidate_weights(fitted, cands)
         n_articles, n_readers = len(fitted.article_ids), len(fitted.reader_ids)
         rel_src, rel_item, rel_rank, rel_score = related_article_indices(

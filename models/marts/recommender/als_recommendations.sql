@@ -59,30 +59,7 @@ training_stats as (
 
 ),
 
-fill_sources as (
-
-    select distinct
-        site_id,
-        'article' as source_entity_type,
-        article_id as source_entity_id
-
-    from windowed
-
-    union all
-
-    select distinct
-        site_id,
-        'reader' as source_entity_type,
-        domain_userid as source_entity_id
-
-    from training_interactions
-
-),
-
-{{ popularity_fill_ctes(
-    'als_filled', 'als', own='own_lists', sources='fill_sources',
-    fallback='popularity_recommendations', read='windowed'
-) }}
+{{ serving_fill_ctes('als_filled', 'als', own='own_lists') }}
 
 select
     als_filled.site_id,

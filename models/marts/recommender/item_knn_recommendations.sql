@@ -24,30 +24,7 @@ articles as (
 
 {{ popularity_ctes() }},
 
-fill_sources as (
-
-    select distinct
-        site_id,
-        'article' as source_entity_type,
-        article_id as source_entity_id
-
-    from windowed
-
-    union all
-
-    select distinct
-        site_id,
-        'reader' as source_entity_type,
-        domain_userid as source_entity_id
-
-    from training_interactions
-
-),
-
-{{ popularity_fill_ctes(
-    'item_knn_filled', 'item_knn', own='item_knn_lists', sources='fill_sources',
-    fallback='popularity_recommendations', read='windowed'
-) }}
+{{ serving_fill_ctes('item_knn_filled', 'item_knn', own='item_knn_lists') }}
 
 select
     site_id,
