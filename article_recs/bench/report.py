@@ -211,7 +211,7 @@ def table(results: dict, loaded: bool) -> list[str]:
             if rr:
                 lines.append(
                     _row(
-                        f"Incremental {vlabel}, 60 d ÷ 7 d of history",
+                        f"Incremental {vlabel}, {keys[-1][:-1]} d ÷ {keys[0][:-1]} d of history",
                         label,
                         fmt_ratio(rr["wall_ratio"]),
                         fmt_ratio(rr["cpu_ratio"]),

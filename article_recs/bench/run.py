@@ -453,7 +453,7 @@ class Bench:
             out[f"{days}d"] = self.incremental_on(tier, data, files, landings[f"history_{days}d"], work, days)
         lo, hi = (f"{d}d" for d in (min(tier.history_days), max(tier.history_days)))
         out["ratios"] = {}
-        for variant in INCREMENTAL_VARIANTS:
+        for variant in INCREMENTAL_VARIANTS if lo != hi else ():  # one history (quick tier): no ratio
             a, b = out.get(lo, {}).get(variant) or {}, out.get(hi, {}).get(variant) or {}
             if a.get("wall_s") and b.get("wall_s"):
                 out["ratios"][variant] = {
