@@ -77,7 +77,7 @@ mind: $(STAMP) ## replay the MIND sample as Snowplow events, build it (warehouse
 bench: $(STAMP) pg-up ## benchmarks at 1M and 10M events (long): build vs raw scan, incremental, ALS, memory, serving
 	$(BIN)/python -m article_recs.bench
 
-bench-quick: $(STAMP) pg-up ## the small benchmark tier (a couple of minutes)
+bench-quick: $(STAMP) pg-up ## the small benchmark tier, one run of each measurement (under 2 minutes)
 	$(BIN)/python -m article_recs.bench --quick
 
 DAGSTER_HOME_DIR := $(CURDIR)/.dagster
