@@ -135,11 +135,24 @@
 {% endmacro %}
 
 {#- The padded serving lists of a strategy (item_knn_recommendations, als_recommendations): a related list for
-    every article read in the training window and a list for every reader trained on, each padded with
-    popularity (popularity_fill_ctes). The caller defines the CTEs of training_interactions_ctes() (`windowed`,
-    `training_interactions`) and popularity_ctes(); `own` holds the strategy's own lists. The CTEs end in
-    `name`. -#}
+    every article read in the training window (recommender_window_reads) and a list for every reader trained
+    on (recommender_training_interactions), each padded with the site's popularity_recommendations and never
+    with what the reader read in the window. The caller defines `sites` (recommender_sites); `own` holds the
+    strategy's own lists. Reads the models, so the window and popularity are computed once per run, not once
+    per strategy. The CTEs end in `name`. -#}
 {% macro serving_fill_ctes(name, strategy, own) %}
+{{ name }}_window_reads as (
+
+    select * from {{ ref('recommender_window_reads') }}
+
+),
+
+{{ name }}_popularity as (
+
+    select * from {{ ref('popularity_recommendations') }}
+
+),
+
 {{ name }}_sources as (
 
     select distinct
@@ -147,7 +160,7 @@
         'article' as source_entity_type,
         article_id as source_entity_id
 
-    from windowed
+    from {{ name }}_window_reads
 
     union all
 
@@ -156,12 +169,12 @@
         'reader' as source_entity_type,
         domain_userid as source_entity_id
 
-    from training_interactions
+    from {{ ref('recommender_training_interactions') }}
 
 ),
 
 {{ popularity_fill_ctes(
     name, strategy, own=own, sources=name ~ '_sources',
-    fallback='popularity_recommendations', read='windowed'
+    fallback=name ~ '_popularity', read=name ~ '_window_reads'
 ) }}
 {% endmacro %}

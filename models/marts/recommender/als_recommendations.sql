@@ -13,21 +13,11 @@ sites as (
 
 ),
 
-articles as (
-
-    select * from {{ ref('articles') }}
-
-),
-
 als_lists as (
 
     select * from {{ ref('als_lists') }}
 
 ),
-
-{{ training_interactions_ctes() }},
-
-{{ popularity_ctes() }},
 
 own_lists as (
 

@@ -16,13 +16,21 @@ articles as (
 
 ),
 
-{{ training_interactions_ctes() }},
+training_interactions as (
+
+    select * from {{ ref('recommender_training_interactions') }}
+
+),
+
+windowed as (
+
+    select * from {{ ref('recommender_window_reads') }}
+
+),
 
 {{ recommender_candidates_ctes() }},
 
 {{ item_knn_ctes() }},
-
-{{ popularity_ctes() }},
 
 {{ serving_fill_ctes('item_knn_filled', 'item_knn', own='item_knn_lists') }}
 
