@@ -140,20 +140,33 @@ def candidate_weights(fitted: AlsModel, candidates: pd.DataFrame) -> np.ndarray:
     return decay.reindex(fitted.article_ids).fillna(0.0).to_numpy(dtype="float64")
 
 
+#: a list's rows as aligned arrays: (source position, recommended column, rank 1..k, score)
+ListIndices = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _stack(sources: list, items: list, ranks: list, scores: list) -> ListIndices:
+    """The per-block arrays concatenated and typed (int64 positions and ranks, float64 scores); empty arrays
+    when there are no blocks."""
+
+    def cat(parts: list, dtype: type) -> np.ndarray:
+        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
+    return cat(sources, np.int64), cat(items, np.int64), cat(ranks, np.int64), cat(scores, np.float64)
+
+
 def related_article_indices(
     fitted: AlsModel,
     weights: np.ndarray,
     n: int,
     source_rows: np.ndarray,
     block_size: int = 8192,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> ListIndices:
     """Top-``n`` related candidates of the matrix articles ``source_rows`` (column indices), as arrays
     ``(source column, recommended column, rank 1..k, score)``; ``weights`` per column: the candidate's decay,
     0 for a non-candidate (:func:`candidate_weights`). Score ``max(cos, 0) * decay``; never the source."""
-    none = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
     cand_cols = np.flatnonzero(weights > 0)
     if fitted.user_items.nnz == 0 or n <= 0 or cand_cols.size == 0 or len(source_rows) == 0:
-        return none
+        return _stack([], [], [], [])
     factors = np.asarray(fitted.model.item_factors, dtype=np.float32)
     norms = np.linalg.norm(factors, axis=1)
     norms[norms == 0] = 1.0
@@ -179,14 +192,9 @@ def related_article_indices(
             valid &= rank <= k
             out_src.append(np.broadcast_to(src[:, None], ids.shape)[valid])
             out_item.append(items[valid])
-            out_score.append(scores[valid])
+            out_score.append(np.clip(scores[valid].astype(np.float64), 0.0, 1.0))
             out_rank.append(rank[valid])
-    return (
-        np.concatenate(out_src).astype(np.int64),
-        np.concatenate(out_item).astype(np.int64),
-        np.concatenate(out_rank).astype(np.int64),
-        np.clip(np.concatenate(out_score).astype(np.float64), 0.0, 1.0),
-    )
+    return _stack(out_src, out_item, out_rank, out_score)
 
 
 def related_articles(
@@ -242,14 +250,13 @@ def reader_recommendation_indices(
     rows: np.ndarray,
     seen: sp.csr_matrix | None = None,
     batch_size: int = 20_000,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> ListIndices:
     """Top-``n`` unread candidates of the matrix readers ``rows`` via implicit's batched ``recommend``, as
     arrays ``(reader row, recommended column, rank 1..k, score)``; ``weights`` as in
     :func:`related_article_indices`; ``seen`` what to filter out per reader (default the training matrix).
     Score ``clip(x_u . y_i * decay, 0, 1)``, positive only."""
-    none = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
     if fitted.user_items.nnz == 0 or n <= 0 or len(rows) == 0 or not (weights > 0).any():
-        return none
+        return _stack([], [], [], [])
     decayed = copy.copy(fitted.model)
     decayed.item_factors = (fitted.model.item_factors * weights[:, None]).astype(
         fitted.model.item_factors.dtype
@@ -277,12 +284,7 @@ def reader_recommendation_indices(
             out_item.append(ids[keep])
             out_rank.append(ranks[keep])
             out_score.append(np.clip(scores[keep], 0.0, 1.0))
-    return (
-        np.concatenate(out_row).astype(np.int64),
-        np.concatenate(out_item).astype(np.int64),
-        np.concatenate(out_rank).astype(np.int64),
-        np.concatenate(out_score).astype(np.float64),
-    )
+    return _stack(out_row, out_item, out_rank, out_score)
 
 
 def reader_recommendations(

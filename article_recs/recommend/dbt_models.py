@@ -1,4 +1,5 @@
-"""What the dbt-duckdb Python models in ``python_models/recommender/`` call: frames in, one frame out.
+"""What the dbt-duckdb Python models in ``python_models/recommender/`` call: frames in, one table out
+(a pandas frame, or an Arrow table for ``als_lists``).
 
 The models read their refs with ``.df()``, the project vars from ``dbt.config.meta_get("recommender_vars")``
 (a dict ``article_recs__<name> -> value`` rendered in ``_recommender__python_models.yml``), and pass them

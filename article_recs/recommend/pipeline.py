@@ -6,7 +6,6 @@ project vars); everything else is the pure functions of the sibling modules.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -38,7 +37,6 @@ from article_recs.recommend.oracle import empty_oracle, oracle_recommendations
 from article_recs.recommend.params import RecommenderParams, parse_as_of, to_naive_utc
 from article_recs.recommend.popularity import popularity_scores, reads_from_interactions
 
-STATS_COLUMNS = ["trained_at", "train_seconds", "n_interactions", "n_readers", "n_articles", "params_json"]
 #: what ``als_lists`` stores: the model's own lists with the site's training stats (constant per site)
 ALS_LISTS_SCHEMA = pa.schema(
     [
@@ -91,21 +89,6 @@ def site_contexts(
     return [SiteContext(str(s), forced, params) for s in sorted(set(site_ids or []))]
 
 
-@dataclass
-class AlsRun:
-    """ALS recommendation rows (``REC_COLUMNS``) and one row of training stats per site."""
-
-    recs: pd.DataFrame
-    stats: pd.DataFrame
-
-    def with_stats(self) -> pd.DataFrame:
-        """The recs with the site's stats as constant columns (what ``als_recommendations`` stores)."""
-        if self.recs.empty:
-            dtypes = {"trained_at": "datetime64[us]", "train_seconds": "float64", "params_json": "str"}
-            return self.recs.assign(**{c: pd.Series(dtype=dtypes.get(c, "int64")) for c in STATS_COLUMNS})
-        return self.recs.merge(self.stats, on="site_id", how="left")
-
-
 def _site(frame: pd.DataFrame | None, site_id: str) -> pd.DataFrame | None:
     if frame is None:
         return None
@@ -133,8 +116,9 @@ def als_for_sites(
     readers: pd.DataFrame | None = None,
     fill: bool = True,
     all_matrix_sources: bool = True,
-) -> AlsRun:
-    """Train ALS per site and return related + per-reader lists, padded with popularity.
+) -> pd.DataFrame:
+    """Train ALS per site and return related + per-reader lists (``REC_COLUMNS``), padded with popularity:
+    what the evaluation model scores (serving uses :func:`als_lists_for_sites` and pads in SQL).
 
     ``interactions``: the training reads (``recommender_training_interactions`` columns).
     ``reads``: per-read rows (``popularity.READ_COLUMNS``) for the popularity fill (default: the
@@ -144,7 +128,7 @@ def als_for_sites(
     the window); with ``all_matrix_sources`` every article of the matrix gets one as well.
     ``readers``: ``site_id, domain_userid`` to produce reader lists for (default: every reader trained on).
     """
-    parts, stats = [], []
+    parts = []
     for ctx in contexts:
         p, n = ctx.params, ctx.params.recs_per_source
         site_inter, cands, fitted = _fit_site(ctx, interactions, articles)
@@ -202,22 +186,15 @@ def als_for_sites(
             recs = fill_gaps(recs, sources, popular, n, read=read)
 
         parts.append(recs[REC_COLUMNS])
-        stats.append(
-            {
-                "site_id": ctx.site_id,
-                "trained_at": datetime.now(UTC).replace(tzinfo=None),
-                "train_seconds": float(fitted.stats["train_seconds"]),
-                "n_interactions": fitted.stats["n_interactions"],
-                "n_readers": fitted.stats["n_readers"],
-                "n_articles": fitted.stats["n_articles"],
-                "params_json": json.dumps({**p.to_dict(), "as_of": ctx.as_of.isoformat()}, sort_keys=True),
-            }
-        )
     recs = pd.concat(parts, ignore_index=True) if parts else empty_recs()
     recs["rank"] = recs["rank"].astype("int64")
     recs["score"] = recs["score"].astype("float64")
-    stats_frame = pd.DataFrame(stats, columns=["site_id"] + STATS_COLUMNS)
-    return AlsRun(recs.reset_index(drop=True), stats_frame)
+    return recs.reset_index(drop=True)
+
+
+def _repeat(value: Any, type_: pa.DataType, count: int) -> pa.Array:
+    """``value`` ``count`` times as an Arrow array (a constant column, no Python object per row)."""
+    return pa.repeat(pa.scalar(value, type_), count)
 
 
 def als_lists_for_sites(
@@ -249,41 +226,35 @@ def als_lists_for_sites(
         rel_src, rel_item, rel_rank, rel_score = related_article_indices(
             fitted, weights, n, np.arange(n_articles)
         )
-        read = None
-        if window_reads is not None:
-            read = _site(window_reads, ctx.site_id)
-        seen = seen_matrix(fitted, read)
+        seen = seen_matrix(fitted, _site(window_reads, ctx.site_id))
         rdr_row, rdr_item, rdr_rank, rdr_score = reader_recommendation_indices(
             fitted, weights, n, np.arange(n_readers), seen=seen
         )
-        article_ids = pa.array(fitted.article_ids.astype(str), type=pa.string())
-        reader_ids = pa.array(fitted.reader_ids.astype(str), type=pa.string())
         n_rel, n_rdr = len(rel_src), len(rdr_row)
         rows = n_rel + n_rdr
         if rows == 0:
             continue
-        source_type = pa.DictionaryArray.from_arrays(
-            pa.array(np.r_[np.zeros(n_rel, np.int8), np.ones(n_rdr, np.int8)]),
-            pa.array(["article", "reader"]),
-        )
+        article_ids = pa.array(fitted.article_ids.astype(str), type=pa.string())
+        reader_ids = pa.array(fitted.reader_ids.astype(str), type=pa.string())
+        trained_at = datetime.now(UTC).replace(tzinfo=None)
         table = pa.table(
             {
-                "site_id": pa.array(np.full(rows, ctx.site_id, dtype=object), type=pa.string()),
-                "strategy": pa.array(np.full(rows, "als", dtype=object), type=pa.string()),
-                "source_entity_type": source_type.dictionary_decode(),
+                "site_id": _repeat(ctx.site_id, pa.string(), rows),
+                "strategy": _repeat("als", pa.string(), rows),
+                "source_entity_type": pa.concat_arrays(
+                    [_repeat("article", pa.string(), n_rel), _repeat("reader", pa.string(), n_rdr)]
+                ),
                 "source_entity_id": pa.concat_arrays(
                     [pc.take(article_ids, rel_src), pc.take(reader_ids, rdr_row)]
                 ),
                 "recommended_article_id": pc.take(article_ids, np.r_[rel_item, rdr_item]),
                 "rank": pa.array(np.r_[rel_rank, rdr_rank], type=pa.int64()),
                 "score": pa.array(np.r_[rel_score, rdr_score], type=pa.float64()),
-                "trained_at": pa.array(
-                    np.full(rows, np.datetime64(datetime.now(UTC).replace(tzinfo=None), "us"))
-                ),
-                "train_seconds": pa.array(np.full(rows, float(fitted.stats["train_seconds"]))),
-                "n_interactions": pa.array(np.full(rows, fitted.stats["n_interactions"], dtype=np.int64)),
-                "n_readers": pa.array(np.full(rows, fitted.stats["n_readers"], dtype=np.int64)),
-                "n_articles": pa.array(np.full(rows, fitted.stats["n_articles"], dtype=np.int64)),
+                "trained_at": _repeat(trained_at, pa.timestamp("us"), rows),
+                "train_seconds": _repeat(float(fitted.stats["train_seconds"]), pa.float64(), rows),
+                "n_interactions": _repeat(fitted.stats["n_interactions"], pa.int64(), rows),
+                "n_readers": _repeat(fitted.stats["n_readers"], pa.int64(), rows),
+                "n_articles": _repeat(fitted.stats["n_articles"], pa.int64(), rows),
             },
             schema=ALS_LISTS_SCHEMA,
         )
@@ -309,22 +280,6 @@ def read_history(
     return pd.concat(parts, ignore_index=True).drop_duplicates().reset_index(drop=True)
 
 
-def recent_articles(interactions: pd.DataFrame, contexts: list[SiteContext]) -> pd.DataFrame:
-    """``site_id, article_id`` read in each site's training window (``as_of - training_window_days``,
-    ``as_of``], from the ``interactions`` mart (``last_read_at``): the articles that must get a related list.
-    """
-    parts = []
-    last = naive_utc(interactions["last_read_at"])
-    for ctx in contexts:
-        window = float(ctx.params.training_window_days)
-        start = ctx.as_of - pd.Timedelta(days=window)
-        mask = (interactions["site_id"].astype(str) == ctx.site_id) & (last > start) & (last <= ctx.as_of)
-        parts.append(interactions.loc[mask.to_numpy(), ["site_id", "article_id"]].drop_duplicates())
-    if not parts:
-        return pd.DataFrame({"site_id": [], "article_id": []})
-    return pd.concat(parts, ignore_index=True).astype(str)
-
-
 def eval_als_for_sites(
     train_interactions: pd.DataFrame,
     articles: pd.DataFrame,
@@ -335,7 +290,7 @@ def eval_als_for_sites(
 ) -> pd.DataFrame:
     """ALS at the evaluation cut: related lists for the pairs' sources, reader lists for the hold-out
     readers, both padded with popularity; columns ``EVAL_REC_COLUMNS`` (``task``: 'related' | 'reader')."""
-    run = als_for_sites(
+    recs = als_for_sites(
         train_interactions,
         articles,
         contexts,
@@ -346,7 +301,6 @@ def eval_als_for_sites(
         readers=holdout[["site_id", "domain_userid"]],
         all_matrix_sources=False,
     )
-    recs = run.recs
     recs["task"] = recs["source_entity_type"].map({"article": "related", "reader": "reader"})
     return recs[EVAL_REC_COLUMNS]
 

@@ -78,7 +78,7 @@ def test_als_lists_are_the_models_own_lists_and_hold_the_candidate_rules(two_sit
     # the same lists as the frame-based path with its candidate rules applied and no padding
     contexts = site_contexts(sites, RecommenderParams.from_vars(VARS))
     reads = window.assign(dwell_s=0.0, read_at=AS_OF)
-    reference = als_for_sites(inter, arts, contexts, reads=reads, fill=False).recs
+    reference = als_for_sites(inter, arts, contexts, reads=reads, fill=False)
     cols = keys + ["recommended_article_id", "rank"]
     got = out[cols + ["score"]].sort_values(cols).reset_index(drop=True)
     want = reference[cols + ["score"]].sort_values(cols).reset_index(drop=True)
