@@ -86,10 +86,10 @@ def test_als_lists_are_the_models_own_lists_and_hold_the_candidate_rules(two_sit
     assert np.allclose(got["score"], want["score"])
 
 
-def test_als_lists_of_no_sites_or_no_reads_is_an_empty_table_with_the_schema(two_sites) -> None:
+def test_als_lists_without_training_reads_is_an_empty_table_with_the_schema(two_sites) -> None:
     inter, arts, sites = two_sites
-    assert als_lists_table(inter.iloc[0:0], arts, sites, VARS).num_rows == 0
-    assert als_lists_table(inter.iloc[0:0], arts, sites, VARS).schema == ALS_LISTS_SCHEMA
+    empty = als_lists_table(inter.iloc[0:0], arts, sites, VARS)
+    assert empty.num_rows == 0 and empty.schema == ALS_LISTS_SCHEMA
 
 
 def test_eval_lists_cover_pair_sources_and_holdout_readers(two_sites) -> None:
