@@ -100,3 +100,15 @@
 {%- endmacro %}
 {% macro default__cte_not_materialized() -%}
 {%- endmacro %}
+
+{#- A number in [0, 1) that is a fixed function of a text expression (a seeded draw: the same text always gives
+    the same number on the same engine). -#}
+{% macro hash_unit_interval(text_expression) -%}
+    {{ return(adapter.dispatch('hash_unit_interval', 'article_recs')(text_expression)) }}
+{%- endmacro %}
+{% macro duckdb__hash_unit_interval(text_expression) -%}
+    (cast(hash({{ text_expression }}) % 1000003 as double precision) / 1000003.0)
+{%- endmacro %}
+{% macro default__hash_unit_interval(text_expression) -%}
+    (cast(((hashtextextended({{ text_expression }}, 0) % 1000003) + 1000003) % 1000003 as double precision) / 1000003.0)
+{%- endmacro %}

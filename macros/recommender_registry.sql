@@ -110,15 +110,6 @@
     )
 {%- endmacro %}
 
-{#- The strategy models (dbt model name -> strategy) whose failure the registry records. -#}
-{% macro recommender_strategy_models() %}
-    {{ return({
-        'als_lists': 'als',
-        'als_recommendations': 'als',
-        'item_knn_recommendations': 'item_knn',
-        'popularity_recommendations': 'popularity',
-    }) }}
-{% endmacro %}
 
 {#- on-run-end: for each strategy model that errored in this invocation (a Python model raising, a SQL error)
     or whose error-severity data tests failed, insert a `failed` model_registry row per site trained on, with
@@ -127,7 +118,7 @@
     (the first run ever failed: there is no current model to keep either). -#}
 {% macro record_failed_recommender_models(results) %}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
-    {%- set strategies = recommender_strategy_models() -%}
+    {%- set strategies = recommender_strategy_models() -%}{#- model name -> strategy -#}
     {%- set failures = {} -%}
     {%- for result in results -%}
         {%- set node = result.node -%}

@@ -4,7 +4,7 @@
     at most `sites_model`.recs_per_source rows ('default' lists: popularity_top_n), no article twice, never
     the source article itself, scores in (0, 1] and not increasing with rank. One row per broken list.
     `list_columns`: the columns that name a list (besides site_id, source_entity_type, source_entity_id). -#}
-{% test recommendation_lists(model, sites_model, list_columns=[]) %}
+{% test well_formed_lists(model, sites_model, list_columns=[]) %}
 
 {%- set keys = ['site_id', 'source_entity_type', 'source_entity_id'] + list_columns %}
 

@@ -1,9 +1,8 @@
-"""What the dbt-duckdb Python models in ``python_models/recommender/`` call: frames in, one table out
-(a pandas frame, or an Arrow table for ``als_lists``).
+"""What the dbt-duckdb Python models in ``python_models/recommender/`` call: frames in, one table out.
 
-The models read their refs with ``.df()``, the project vars from ``dbt.config.meta_get("recommender_vars")``
-(a dict ``article_recs__<name> -> value`` rendered in ``_recommender__python_models.yml``), and pass them
-here. Per-site ``as_of`` and knobs come from ``recommender_sites`` / ``eval_sites`` (the cut, for evaluation).
+The models read their refs, the project vars from ``dbt.config.meta_get("recommender_vars")`` (a dict
+``article_recs__<name> -> value`` rendered in ``_recommender__python_models.yml``), and the cuts they must
+compute (``recommender_cuts`` rows they do not hold yet: :func:`cuts_to_build`), and pass them here.
 """
 
 from __future__ import annotations
@@ -14,89 +13,73 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from article_recs.recommend.oracle import ORACLE_COLUMNS, empty_oracle, load_truth
+from article_recs.recommend.oracle import load_truth
 from article_recs.recommend.params import RecommenderParams, is_empty
 from article_recs.recommend.pipeline import (
     ALS_LISTS_SCHEMA,
-    EVAL_REC_COLUMNS,
-    als_lists_for_sites,
-    eval_als_for_sites,
-    eval_oracle_for_sites,
-    site_contexts,
+    ORACLE_LIST_COLUMNS,
+    als_lists_for_cuts,
+    cut_contexts,
+    oracle_lists_for_cuts,
 )
-from article_recs.recommend.popularity import reads_from_page_views
 
 
-def window_start(
-    sites: pd.DataFrame, recommender_vars: Mapping[str, Any] | None, *day_fields: str
-) -> str | None:
-    """The earliest ``as_of - max(day_fields)`` over the sites, one day early (time zones), as SQL text:
-    a lower bound to push into the query that reads page views / interactions (only the window loads)."""
-    params = RecommenderParams.from_vars(recommender_vars)
-    starts = []
-    for ctx in site_contexts(sites, params):
-        days = max(float(getattr(ctx.params, f)) for f in day_fields)
-        starts.append(ctx.as_of - pd.Timedelta(days=days + 1))
-    return min(starts).strftime("%Y-%m-%d %H:%M:%S") if starts else None
+def cuts_to_build(cuts: pd.DataFrame, built: pd.DataFrame | None) -> pd.DataFrame:
+    """The rows of ``cuts`` (``recommender_cuts``) whose ``(site_id, cut_at)`` is not in ``built`` (the
+    model's own table on an incremental run; None on a full build): a run computes only new cuts."""
+    if built is None or built.empty:
+        return cuts
+    have = set(zip(built["site_id"].astype(str), pd.to_datetime(built["cut_at"]), strict=True))
+    keep = [
+        (str(s), pd.Timestamp(c)) not in have
+        for s, c in zip(cuts["site_id"], pd.to_datetime(cuts["cut_at"]), strict=True)
+    ]
+    return cuts[keep]
+
+
+def cut_filter_sql(cuts: pd.DataFrame) -> str:
+    """A SQL filter that keeps the rows of the cut times in ``cuts`` (a relation's ``filter()``: only the
+    cuts a run computes are read into pandas; the site is matched later, per cut)."""
+    times = sorted({pd.Timestamp(c).strftime("%Y-%m-%d %H:%M:%S.%f") for c in cuts["cut_at"]})
+    if not times:
+        return "false"
+    return "cut_at in (" + ", ".join(f"timestamp '{t}'" for t in times) + ")"
 
 
 def als_lists_table(
-    training_interactions: pd.DataFrame,
-    articles: pd.DataFrame,
-    sites: pd.DataFrame,
+    cuts: pd.DataFrame,
+    training_interactions: pd.DataFrame | None,
+    candidates: pd.DataFrame | None,
+    cut_reads: pd.DataFrame | None = None,
     recommender_vars: Mapping[str, Any] | None = None,
-    window_reads: pd.DataFrame | None = None,
 ) -> pa.Table:
-    """The ``als_lists`` table (``ALS_LISTS_SCHEMA``, Arrow): per site in ``sites``, ALS trained on
-    ``training_interactions`` (``recommender_training_interactions``), related lists for every trained
-    article and reader lists for every trained reader without what they read in the window
-    (``window_reads``: ``recommender_window_reads``); candidates and decay from ``articles``."""
-    params = RecommenderParams.from_vars(recommender_vars)
-    return als_lists_for_sites(training_interactions, articles, site_contexts(sites, params), window_reads)
+    """The ``als_lists`` rows (``ALS_LISTS_SCHEMA``) of ``cuts``."""
+    contexts = cut_contexts(cuts, RecommenderParams.from_vars(recommender_vars))
+    return als_lists_for_cuts(contexts, training_interactions, candidates, cut_reads)
 
 
-def eval_als_recommendations_table(
-    train_interactions: pd.DataFrame,
-    articles: pd.DataFrame,
-    pairs: pd.DataFrame,
-    holdout: pd.DataFrame,
-    eval_sites: pd.DataFrame,
-    recommender_vars: Mapping[str, Any] | None = None,
-    page_views: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """The ``eval_als_recommendations`` table (``EVAL_REC_COLUMNS``), trained at each site's cut."""
-    params = RecommenderParams.from_vars(recommender_vars)
-    contexts = site_contexts(eval_sites, params)
-    reads = None if page_views is None else reads_from_page_views(page_views)
-    return eval_als_for_sites(train_interactions, articles, pairs, holdout, contexts, reads=reads)
-
-
-def eval_oracle_recommendations_table(
+def eval_oracle_lists_table(
     ground_truth_path: str | None,
-    pairs: pd.DataFrame | None,
-    holdout: pd.DataFrame | None,
-    train_interactions: pd.DataFrame | None,
-    eval_sites: pd.DataFrame | None,
+    cuts: pd.DataFrame,
+    related_cases: pd.DataFrame,
+    reader_cases: pd.DataFrame,
+    cut_reads: pd.DataFrame,
+    candidates: pd.DataFrame,
     recommender_vars: Mapping[str, Any] | None = None,
-    articles: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """The ``eval_oracle_recommendations`` table (``ORACLE_COLUMNS``); empty when no ground truth path
-    (the frames may then be None)."""
-    if is_empty(ground_truth_path) or eval_sites is None:
-        return empty_oracle()
-    params = RecommenderParams.from_vars(recommender_vars)
-    contexts = site_contexts(eval_sites, params)
+    """The ``eval_oracle_lists`` rows (``ORACLE_LIST_COLUMNS``) of ``cuts``; none without ground truth."""
+    if is_empty(ground_truth_path):
+        return oracle_lists_for_cuts(None, [], related_cases, reader_cases, cut_reads, candidates)
+    contexts = cut_contexts(cuts, RecommenderParams.from_vars(recommender_vars))
     truth = load_truth(str(ground_truth_path))
-    out = eval_oracle_for_sites(truth, pairs, holdout, train_interactions, contexts, articles)
-    return out[ORACLE_COLUMNS]
+    return oracle_lists_for_cuts(truth, contexts, related_cases, reader_cases, cut_reads, candidates)
 
 
 __all__ = [
     "ALS_LISTS_SCHEMA",
-    "EVAL_REC_COLUMNS",
-    "ORACLE_COLUMNS",
+    "ORACLE_LIST_COLUMNS",
     "als_lists_table",
-    "eval_als_recommendations_table",
-    "eval_oracle_recommendations_table",
-    "window_start",
+    "cut_filter_sql",
+    "cuts_to_build",
+    "eval_oracle_lists_table",
 ]

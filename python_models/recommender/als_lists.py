@@ -1,23 +1,30 @@
-"""ALS (implicit) trained per site: the model's own related-article and per-reader lists, with training stats.
+"""ALS (implicit) trained per (site, cut): the model's own related-article and per-reader lists, with the
+cut's training stats. Incremental by cut, like every strategy model (macros/recommender_cuts.sql): a run fits
+only the cuts this table does not hold yet; the post-hook retires the cuts recommender_cuts no longer lists.
 
 Thin: the work is article_recs.recommend.dbt_models.als_lists_table (tested with pytest). The SQL model
-als_recommendations pads these lists with popularity, as item_knn_recommendations pads its own.
+recommendation_lists pads these lists, as it pads every strategy's.
 """
 
-from article_recs.recommend.dbt_models import als_lists_table
+from article_recs.recommend.dbt_models import als_lists_table, cut_filter_sql, cuts_to_build
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
+    dbt.config(materialized="incremental", incremental_strategy="append")
     recommender_vars = dbt.config.meta_get("recommender_vars")
 
-    sites = dbt.ref("recommender_sites").df()
-    articles = dbt.ref("articles").project("site_id, article_id, published_at, first_seen_at").df()
-    training = dbt.ref("recommender_training_interactions").project(
-        "site_id, domain_userid, article_id, dwell_s"
+    cuts = dbt.ref("recommender_cuts").df()
+    built = session.sql(f"select distinct site_id, cut_at from {dbt.this}").df() if dbt.is_incremental else None
+    cuts = cuts_to_build(cuts, built)
+    if cuts.empty:
+        return als_lists_table(cuts, None, None, None, recommender_vars)
+    # only the new cuts' rows are read into pandas
+    cut_filter = cut_filter_sql(cuts)
+    training = dbt.ref("recommender_training_interactions").filter(cut_filter).project(
+        "site_id, cut_at, domain_userid, article_id, dwell_s"
     )
-    window_reads = dbt.ref("recommender_window_reads").project("site_id, domain_userid, article_id")
-
-    return als_lists_table(
-        training.df(), articles, sites, recommender_vars, window_reads=window_reads.df()
+    candidates = dbt.ref("recommender_candidates").filter(cut_filter).project("site_id, cut_at, article_id, decay")
+    cut_reads = dbt.ref("recommender_cut_reads").filter(cut_filter).project(
+        "site_id, cut_at, domain_userid, article_id"
     )
+    return als_lists_table(cuts, training.df(), candidates.df(), cut_reads.df(), recommender_vars)

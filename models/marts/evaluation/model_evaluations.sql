@@ -1,17 +1,15 @@
-{#- The offline evaluation of every strategy, appended every run (one run_id per dbt invocation): the models
-    trained at the cut (eval_sites) are scored on the held-out window. Portable SQL over eval_recommendations,
-    so PostgreSQL scores the SQL strategies too; article_recs.recommend.evaluation.evaluate is the Python
-    reference and tests/python/test_recommender_pipeline.py checks the two agree.
+{#- The rolling offline evaluation of every strategy, appended every run (one run_id per dbt invocation):
+    every held-out case of the hold-out window scored against the lists of the cut that was being served
+    when it happened (eval_case_hits), averaged per (site, strategy, task). Portable SQL.
 
-    related (next article in session, one relevant item per eval_next_in_session_pairs row; a case whose
-    source has no list is a miss): hr (the next article is in the top k), ndcg (1 / log2(rank + 1) on a hit),
-    mrr (1 / rank on a hit), averaged over cases.
-    reader (eval_reader_holdout: the articles each reader read in the holdout and not before): recall
-    (hits in the top k / held-out reads) and ndcg (DCG@k / IDCG@k, IDCG over min(k, held-out reads) hits),
-    averaged over readers.
-    Both tasks: coverage (distinct candidate articles in any top-k list / candidate articles of the site at
-    the cut), mean_age_days (mean age at the cut of the top-k recommended articles, every row once) and
-    n_cases (k = 0: pairs, or readers). Every strategy that has lists is scored on every site with cases. -#}
+    related: hr, ndcg, mrr (means over cases), hr_cold_start (hr over the cases whose target nobody had read
+    before its cut). reader: recall, ndcg (means over (reader, cut) cases). Both: n_cases, n_cuts and
+    cold_start_share (k = 0), coverage (distinct articles in the top k of the strategy's lists of that task
+    / candidate articles, per cut, averaged over the scored cuts) and mean_age_days (mean age at the cut of
+    the articles in those top k).
+    ci_low / ci_high: a 95% percentile bootstrap over cases (article_recs__eval_bootstrap_samples Poisson(1)
+    resamples, seeded by article_recs__eval_bootstrap_seed; the same case weighs the same in every strategy, so
+    the intervals of two strategies compare paired cases), on the metrics that are means over cases. -#}
 
 {{ config(
     materialized='incremental',
@@ -21,206 +19,181 @@
 ) }}
 
 {%- set k = var('article_recs__eval_k') | int %}
+{%- set n_samples = var('article_recs__eval_bootstrap_samples') | int %}
+{%- set seed = var('article_recs__eval_bootstrap_seed') | int %}
 
 with
 
-sites as (
+hits as (
 
-    select * from {{ ref('eval_sites') }}
-
-),
-
-articles as (
-
-    select * from {{ ref('articles') }}
+    select * from {{ ref('eval_case_hits') }}
 
 ),
 
-pairs as (
+scored_cuts as (
 
-    select * from {{ ref('eval_next_in_session_pairs') }}
+    select * from {{ ref('recommender_cuts') }}
+    where is_scored
 
 ),
 
-holdout as (
+candidates as (
 
-    select * from {{ ref('eval_reader_holdout') }}
+    select candidates.*
+
+    from {{ ref('recommender_candidates') }} as candidates
+    inner join scored_cuts
+        on
+            candidates.site_id = scored_cuts.site_id
+            and candidates.cut_at = scored_cuts.cut_at
 
 ),
 
 top_k as (
 
-    select * from {{ ref('eval_recommendations') }}
-    where rank <= {{ k }}
+    select
+        lists.site_id,
+        lists.cut_at,
+        lists.strategy,
+        case lists.source_entity_type when 'article' then 'related' else 'reader' end as task,  -- noqa: RF04
+        lists.recommended_article_id
+
+    from {{ ref('recommendation_lists') }} as lists
+    inner join scored_cuts
+        on
+            lists.site_id = scored_cuts.site_id
+            and lists.cut_at = scored_cuts.cut_at
+    where
+        lists.rank <= {{ k }}
+        and lists.source_entity_type in ('article', 'reader')
 
 ),
 
-{{ recommender_candidates_ctes() }},
+-- ----------------------------------------------------------------------------- per-case values, long
+case_values as (
 
-strategies as (
-
-    select distinct strategy from top_k
-
-),
-
--- ----------------------------------------------------------------------------- related: next in session
-related_cases as (
-
+    {% for metric, task, condition in [
+        ('hr', 'related', 'true'),
+        ('ndcg', 'related', 'true'),
+        ('mrr', 'related', 'true'),
+        ('hr_cold_start', 'related', 'cold_start = 1'),
+        ('recall', 'reader', 'true'),
+        ('ndcg', 'reader', 'true'),
+    ] %}
     select
         site_id,
-        domain_userid,
-        source_article_id,
-        next_article_id,
-        row_number() over (
-            order by
-                site_id, domain_sessionid, next_read_at, source_article_id, next_article_id, domain_userid
-        ) as case_id
+        strategy,
+        task,
+        '{{ metric }}' as metric,
+        {{ dbt.concat(['site_id', "'|'", dbt.cast('cut_at', dbt.type_string()), "'|'", 'task', "'|'", 'case_id']) }}
+            as case_key,
+        {{ metric.replace('_cold_start', '') }} as value  -- noqa: RF04
 
-    from pairs
-
-),
-
-related_hits as (
-
-    select
-        cases.case_id,
-        cases.site_id,
-        strategies.strategy,
-        min(top_k.rank) as hit_rank
-
-    from related_cases as cases
-    cross join strategies
-    left join top_k
-        on
-            cases.site_id = top_k.site_id
-            and strategies.strategy = top_k.strategy
-            and top_k.task = 'related'
-            and cases.source_article_id = top_k.source_entity_id
-            and cases.next_article_id = top_k.recommended_article_id
-            and (top_k.domain_userid is null or cases.domain_userid = top_k.domain_userid)
-    group by cases.case_id, cases.site_id, strategies.strategy
+    from hits
+    where task = '{{ task }}' and {{ condition }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 
-related_metrics as (
+point_estimates as (
 
     select
         site_id,
         strategy,
-        avg(case when hit_rank is null then 0.0 else 1.0 end) as hr,
-        avg(
-            case
-                when hit_rank is null then 0.0
-                else ln(2.0) / ln(cast(hit_rank + 1 as double precision))
-            end
-        ) as ndcg,
-        avg(case when hit_rank is null then 0.0 else 1.0 / hit_rank end) as mrr,
+        task,
+        metric,
+        avg(value) as value,  -- noqa: RF04
         count(*) as n_cases
 
-    from related_hits
-    group by site_id, strategy
+    from case_values
+    group by site_id, strategy, task, metric
 
 ),
 
--- ----------------------------------------------------------------------------- reader: held-out reads
-reader_relevant as (
+-- ----------------------------------------------------------------------------- bootstrap intervals
+samples as (
 
-    select distinct
-        site_id,
-        domain_userid,
-        article_id
-
-    from holdout
+    {{ dbt.generate_series(n_samples) }}
 
 ),
 
-reader_hits as (
+case_weights as (
+
+    -- Poisson(1) draws by the inverse CDF of a seeded uniform per (case, sample)
+    select
+        keys.case_key,
+        keys.sample_id,
+        case
+            when keys.u < 0.36788 then 0
+            when keys.u < 0.73576 then 1
+            when keys.u < 0.91970 then 2
+            when keys.u < 0.98101 then 3
+            when keys.u < 0.99634 then 4
+            when keys.u < 0.99941 then 5
+            else 6
+        end as weight
+
+    from (
+        select
+            case_values.case_key,
+            samples.generated_number as sample_id,
+            {{ hash_unit_interval(dbt.concat([
+                'case_values.case_key', "'|" ~ seed ~ "|'",
+                dbt.cast('samples.generated_number', dbt.type_string())
+            ])) }} as u
+        from (select distinct case_key from case_values) as case_values
+        cross join samples
+    ) as keys
+
+),
+
+resampled as (
 
     select
-        relevant.site_id,
-        strategies.strategy,
-        relevant.domain_userid,
-        relevant.article_id,
-        min(top_k.rank) as hit_rank
+        case_values.site_id,
+        case_values.strategy,
+        case_values.task,
+        case_values.metric,
+        case_weights.sample_id,
+        sum(case_weights.weight * case_values.value) / nullif(sum(case_weights.weight), 0) as value  -- noqa: RF04
 
-    from reader_relevant as relevant
-    cross join strategies
-    left join top_k
-        on
-            relevant.site_id = top_k.site_id
-            and strategies.strategy = top_k.strategy
-            and top_k.task = 'reader'
-            and relevant.domain_userid = top_k.source_entity_id
-            and relevant.article_id = top_k.recommended_article_id
-    group by relevant.site_id, strategies.strategy, relevant.domain_userid, relevant.article_id
+    from case_values
+    inner join case_weights
+        on case_values.case_key = case_weights.case_key
+    group by case_values.site_id, case_values.strategy, case_values.task, case_values.metric, case_weights.sample_id
 
 ),
 
-per_reader as (
+intervals as (
 
     select
         site_id,
         strategy,
-        domain_userid,
-        count(*) as n_relevant,
-        sum(case when hit_rank is null then 0.0 else 1.0 end) as hits,
-        sum(
-            case
-                when hit_rank is null then 0.0
-                else ln(2.0) / ln(cast(hit_rank + 1 as double precision))
-            end
-        ) as dcg
+        task,
+        metric,
+        percentile_cont(0.025) within group (order by value) as ci_low,
+        percentile_cont(0.975) within group (order by value) as ci_high
 
-    from reader_hits
-    group by site_id, strategy, domain_userid
+    from resampled
+    where value is not null
+    group by site_id, strategy, task, metric
 
 ),
 
-positions as (
-
-    {{ dbt.generate_series(k) }}
-
-),
-
-ideal_dcg as (
-
-    -- IDCG@k of a reader with m relevant articles (m = 1..k): the first m positions all hits
-    select
-        upper_positions.generated_number as n_hits,
-        sum(ln(2.0) / ln(cast(lower_positions.generated_number + 1 as double precision))) as idcg
-
-    from positions as upper_positions
-    inner join positions as lower_positions
-        on upper_positions.generated_number >= lower_positions.generated_number
-    group by upper_positions.generated_number
-
-),
-
-reader_metrics as (
-
-    select
-        per_reader.site_id,
-        per_reader.strategy,
-        avg(per_reader.hits / per_reader.n_relevant) as recall,
-        avg(per_reader.dcg / ideal_dcg.idcg) as ndcg,
-        count(*) as n_cases
-
-    from per_reader
-    inner join ideal_dcg
-        on ideal_dcg.n_hits = case when per_reader.n_relevant < {{ k }} then per_reader.n_relevant else {{ k }} end
-    group by per_reader.site_id, per_reader.strategy
-
-),
-
--- ----------------------------------------------------------------------------- lists: coverage and age
-site_candidates as (
+-- ----------------------------------------------------------------------------- counts, coverage and age
+case_counts as (
 
     select
         site_id,
-        count(*) as n_candidates
+        strategy,
+        task,
+        count(*) as n_cases,
+        count(distinct cut_at) as n_cuts,
+        avg(cold_start) as cold_start_share
 
-    from candidate_articles
-    group by site_id
+    from hits
+    group by site_id, strategy, task
 
 ),
 
@@ -228,16 +201,30 @@ covered as (
 
     select
         top_k.site_id,
+        top_k.cut_at,
         top_k.strategy,
         top_k.task,
         count(distinct top_k.recommended_article_id) as n_covered
 
     from top_k
-    inner join candidate_articles as candidates
+    inner join candidates
         on
             top_k.site_id = candidates.site_id
+            and top_k.cut_at = candidates.cut_at
             and top_k.recommended_article_id = candidates.article_id
-    group by top_k.site_id, top_k.strategy, top_k.task
+    group by top_k.site_id, top_k.cut_at, top_k.strategy, top_k.task
+
+),
+
+cut_candidates as (
+
+    select
+        site_id,
+        cut_at,
+        count(*) as n_candidates
+
+    from candidates
+    group by site_id, cut_at
 
 ),
 
@@ -247,11 +234,14 @@ coverage as (
         covered.site_id,
         covered.strategy,
         covered.task,
-        {{ safe_divide('covered.n_covered', 'site_candidates.n_candidates') }} as coverage
+        avg({{ safe_divide('covered.n_covered', 'cut_candidates.n_candidates') }}) as coverage
 
     from covered
-    inner join site_candidates
-        on covered.site_id = site_candidates.site_id
+    inner join cut_candidates
+        on
+            covered.site_id = cut_candidates.site_id
+            and covered.cut_at = cut_candidates.cut_at
+    group by covered.site_id, covered.strategy, covered.task
 
 ),
 
@@ -261,22 +251,14 @@ recommended_ages as (
         top_k.site_id,
         top_k.strategy,
         top_k.task,
-        avg(
-            case
-                when {{ age_in_days('coalesce(articles.published_at, articles.first_seen_at)', 'sites.as_of') }} > 0
-                    then {{ age_in_days('coalesce(articles.published_at, articles.first_seen_at)', 'sites.as_of') }}
-                else 0.0
-            end
-        ) as mean_age_days
+        avg(candidates.age_days) as mean_age_days
 
     from top_k
-    inner join sites
-        on top_k.site_id = sites.site_id
-    inner join articles
+    inner join candidates
         on
-            top_k.site_id = articles.site_id
-            and top_k.recommended_article_id = articles.article_id
-    where coalesce(articles.published_at, articles.first_seen_at) is not null
+            top_k.site_id = candidates.site_id
+            and top_k.cut_at = candidates.cut_at
+            and top_k.recommended_article_id = candidates.article_id
     group by top_k.site_id, top_k.strategy, top_k.task
 
 ),
@@ -285,110 +267,76 @@ recommended_ages as (
 metrics as (
 
     select
-        site_id,
-        strategy,
-        'related' as task,  -- noqa: RF04
-        'hr' as metric,
+        point_estimates.site_id,
+        point_estimates.strategy,
+        point_estimates.task,
+        point_estimates.metric,
         {{ k }} as k,
-        hr as value  -- noqa: RF04
+        point_estimates.value,
+        intervals.ci_low,
+        intervals.ci_high
 
-    from related_metrics
+    from point_estimates
+    left join intervals
+        on
+            point_estimates.site_id = intervals.site_id
+            and point_estimates.strategy = intervals.strategy
+            and point_estimates.task = intervals.task
+            and point_estimates.metric = intervals.metric
 
-    union all
-
-    select
-        site_id,
-        strategy,
-        'related' as task,  -- noqa: RF04
-        'ndcg' as metric,
-        {{ k }} as k,
-        ndcg as value  -- noqa: RF04
-
-    from related_metrics
-
-    union all
-
-    select
-        site_id,
-        strategy,
-        'related' as task,  -- noqa: RF04
-        'mrr' as metric,
-        {{ k }} as k,
-        mrr as value  -- noqa: RF04
-
-    from related_metrics
-
-    union all
-
-    select
-        site_id,
-        strategy,
-        'related' as task,  -- noqa: RF04
-        'n_cases' as metric,
-        0 as k,
-        n_cases as value  -- noqa: RF04
-
-    from related_metrics
-
-    union all
-
-    select
-        site_id,
-        strategy,
-        'reader' as task,  -- noqa: RF04
-        'recall' as metric,
-        {{ k }} as k,
-        recall as value  -- noqa: RF04
-
-    from reader_metrics
-
-    union all
-
-    select
-        site_id,
-        strategy,
-        'reader' as task,  -- noqa: RF04
-        'ndcg' as metric,
-        {{ k }} as k,
-        ndcg as value  -- noqa: RF04
-
-    from reader_metrics
-
-    union all
-
-    select
-        site_id,
-        strategy,
-        'reader' as task,  -- noqa: RF04
-        'n_cases' as metric,
-        0 as k,
-        n_cases as value  -- noqa: RF04
-
-    from reader_metrics
-
+    {% for metric in ['n_cases', 'n_cuts', 'cold_start_share'] %}
     union all
 
     select
         site_id,
         strategy,
         task,
+        '{{ metric }}' as metric,
+        0 as k,
+        {{ metric }} as value,  -- noqa: RF04
+        cast(null as double precision) as ci_low,
+        cast(null as double precision) as ci_high
+
+    from case_counts
+    {% endfor %}
+
+    union all
+
+    select
+        case_counts.site_id,
+        case_counts.strategy,
+        case_counts.task,
         'coverage' as metric,
         {{ k }} as k,
-        coverage as value  -- noqa: RF04
+        coverage.coverage as value,  -- noqa: RF04
+        cast(null as double precision) as ci_low,
+        cast(null as double precision) as ci_high
 
-    from coverage
+    from case_counts
+    inner join coverage
+        on
+            case_counts.site_id = coverage.site_id
+            and case_counts.strategy = coverage.strategy
+            and case_counts.task = coverage.task
 
     union all
 
     select
-        site_id,
-        strategy,
-        task,
+        case_counts.site_id,
+        case_counts.strategy,
+        case_counts.task,
         'mean_age_days' as metric,
         {{ k }} as k,
-        mean_age_days as value  -- noqa: RF04
+        recommended_ages.mean_age_days as value,  -- noqa: RF04
+        cast(null as double precision) as ci_low,
+        cast(null as double precision) as ci_high
 
-    from recommended_ages
+    from case_counts
+    inner join recommended_ages
+        on
+            case_counts.site_id = recommended_ages.site_id
+            and case_counts.strategy = recommended_ages.strategy
+            and case_counts.task = recommended_ages.task
 
 ),
 
@@ -402,7 +350,9 @@ final as (
         task,
         metric,
         cast(k as integer) as k,
-        cast(value as double precision) as value  -- noqa: RF04
+        cast(value as double precision) as value,  -- noqa: RF04
+        cast(ci_low as double precision) as ci_low,
+        cast(ci_high as double precision) as ci_high
 
     from metrics
 

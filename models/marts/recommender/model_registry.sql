@@ -38,7 +38,8 @@ with
 
 sites as (
 
-    select * from {{ ref('recommender_sites') }}
+    select * from {{ ref('recommender_cuts') }}
+    where is_serving
 
 ),
 
@@ -51,7 +52,13 @@ recommendations as (
 
 training_interactions as (
 
-    select * from {{ ref('recommender_training_interactions') }}
+    select training_interactions.*
+
+    from {{ ref('recommender_training_interactions') }} as training_interactions
+    inner join sites
+        on
+            training_interactions.site_id = sites.site_id
+            and training_interactions.cut_at = sites.cut_at
 
 ),
 
@@ -79,7 +86,11 @@ als_runs as (
         max(n_articles) as n_articles,
         max(train_seconds) as train_seconds
 
-    from {{ ref('als_recommendations') }}
+    from {{ ref('als_lists') }} as als_lists
+    where exists (
+        select 1 from sites
+        where als_lists.site_id = sites.site_id and als_lists.cut_at = sites.cut_at
+    )
     group by site_id
 
 ),
@@ -111,9 +122,9 @@ popularity_reads as (
     inner join sites
         on page_views.site_id = sites.site_id
     where
-        page_views.start_tstamp <= sites.as_of
+        page_views.start_tstamp < sites.cut_at
         and page_views.start_tstamp
-        > {{ dbt.dateadd('day', '-1 * sites.popularity_window_days', 'sites.as_of') }}
+        >= {{ dbt.dateadd('day', '-1 * sites.popularity_window_days', 'sites.cut_at') }}
     group by page_views.site_id
 
 ),
@@ -170,10 +181,10 @@ this_run as (
         ) as params,
         case
             when new_models.strategy = 'popularity'
-                then {{ dbt.dateadd('day', '-1 * sites.popularity_window_days', 'sites.as_of') }}
-            else {{ dbt.dateadd('day', '-1 * sites.training_window_days', 'sites.as_of') }}
+                then {{ dbt.dateadd('day', '-1 * sites.popularity_window_days', 'sites.cut_at') }}
+            else {{ dbt.dateadd('day', '-1 * sites.training_window_days', 'sites.cut_at') }}
         end as train_window_start,
-        sites.as_of as train_window_end,
+        sites.cut_at as train_window_end,
         cast(
             case new_models.strategy
                 {% if target.type == 'duckdb' -%}

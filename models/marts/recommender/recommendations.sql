@@ -1,4 +1,5 @@
-{#- Every strategy's lists of this run under a new model_id per (site, strategy)
+{#- Every strategy's lists at the serving cut (recommendation_lists: the very rows the evaluation scores at
+    its cuts) under a new model_id per (site, strategy)
     (<site>-<strategy>-<run_started_at %Y%m%dT%H%M%S>), appended to the rows of the models kept from earlier
     runs. Rows become visible to readers when model_registry (built next) makes their model current; the
     registry's post-hook deletes the rows of models it no longer keeps. Serve what the registry says:
@@ -11,36 +12,30 @@
     on_schema_change='fail',
 ) }}
 
-{%- set strategies = ['item_knn_recommendations', 'popularity_recommendations'] %}
-{%- if target.type == 'duckdb' %}
-{%- set strategies = ['als_recommendations'] + strategies %}
-{%- endif %}
-
 with
 
-{% for strategy in strategies %}
-{{ strategy }} as (
+serving_cuts as (
 
-    select * from {{ ref(strategy) }}
+    select * from {{ ref('recommender_cuts') }}
+    where is_serving
 
 ),
 
-{% endfor %}
+lists as (
+
+    select * from {{ ref('recommendation_lists') }}
+
+),
+
 this_run as (
 
-    {% for strategy in strategies %}
-    select
-        site_id,
-        strategy,
-        source_entity_type,
-        source_entity_id,
-        recommended_article_id,
-        rank,
-        score
+    select lists.*
 
-    from {{ strategy }}
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    from lists
+    inner join serving_cuts
+        on
+            lists.site_id = serving_cuts.site_id
+            and lists.cut_at = serving_cuts.cut_at
 
 ),
 

@@ -1,6 +1,7 @@
 {#- One row per site with the recommender parameters in force: the per-site override from seeds/sites.csv
-    when it has one, else the project var. as_of is the end of every window (var article_recs__as_of, else
-    the latest event seen), so reruns over the same events give the same answers. -#}
+    when it has one, else the project var. as_of is the end of every window: the var article_recs__as_of,
+    else the latest event of that site (its app_id), so one site's clock never moves another's, and reruns
+    over the same events give the same answers. A site with no events has no as_of (and no cuts). -#}
 
 with
 
@@ -12,8 +13,18 @@ sites as (
 
 events as (
 
-    select max(collector_tstamp) as latest_collector_tstamp
-    from {{ ref('int_events_deduplicated') }}
+    select * from {{ ref('int_events_deduplicated') }}
+
+),
+
+latest_events as (
+
+    select
+        app_id,
+        max(collector_tstamp) as latest_collector_tstamp
+
+    from events
+    group by app_id
 
 ),
 
@@ -28,10 +39,11 @@ final as (
         {%- for knob in recommender_var_knobs() %}
         {{ var('article_recs__' ~ knob) }} as {{ knob }},
         {%- endfor %}
-        {{ as_of_expression('events.latest_collector_tstamp') }} as as_of
+        {{ as_of_expression('latest_events.latest_collector_tstamp') }} as as_of
 
     from sites
-    cross join events
+    left join latest_events
+        on sites.app_id = latest_events.app_id
 
 )
 

@@ -1,0 +1,37 @@
+{#- Incremental by cut: every strategy model is keyed by (site_id, cut_at) (models/marts/recommender/
+    recommender_cuts.sql). A run computes only the cuts its table does not hold yet; the post-hook
+    retire_cuts() deletes the cuts recommender_cuts no longer lists (the previous serving cut, cuts that left
+    the hold-out window), so each table holds exactly the current cuts. A full refresh computes them all.
+    Changing a knob (a var or seeds/sites.csv) takes effect at the next new cut; --full-refresh applies it to
+    every cut. -#}
+
+{#- The cuts of recommender_cuts a run computes, for `from {{ ref('recommender_cuts') }} as cuts {{ cuts_to_build() }}`. -#}
+{% macro cuts_to_build(alias='cuts') -%}
+    {%- if is_incremental() %}
+    where not exists (
+        select 1
+        from {{ this }} as built
+        where built.site_id = {{ alias }}.site_id and built.cut_at = {{ alias }}.cut_at
+    )
+    {%- endif %}
+{%- endmacro %}
+
+{#- Post-hook of every cut-keyed model: drop the rows of cuts that recommender_cuts no longer lists. -#}
+{% macro retire_cuts() -%}
+    delete from {{ this }}
+    where not exists (
+        select 1
+        from {{ ref('recommender_cuts') }} as cuts
+        where cuts.site_id = {{ this }}.site_id and cuts.cut_at = {{ this }}.cut_at
+    )
+{%- endmacro %}
+
+{#- The config of a cut-keyed model (an incremental append of the new cuts, old cuts retired). -#}
+{% macro cut_keyed_config() -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        post_hook=["{{ retire_cuts() }}"],
+    ) }}
+{%- endmacro %}

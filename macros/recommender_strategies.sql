@@ -1,0 +1,18 @@
+{#- The strategy models whose own lists recommendation_lists pads (dbt model name -> strategy): each keyed by
+    (site_id, cut_at), in the recommendation shape (strategy, source_entity_type 'article' | 'reader' |
+    'default', source_entity_id, recommended_article_id, rank, score), named <strategy>_lists. Python ones
+    where dbt runs Python models (DuckDB). The registry's on-run-end hook records a failed model for the
+    strategy of a model here that errors. -#}
+{% macro recommender_strategy_models() %}
+    {%- set models = {'popularity_lists': 'popularity', 'item_knn_lists': 'item_knn'} %}
+    {%- if target.type == 'duckdb' %}
+    {%- do models.update({'als_lists': 'als'}) %}
+    {%- endif %}
+    {{ return(models) }}
+{% endmacro %}
+
+{#- The site's fallback at each cut: its 'default' list pads every strategy's short lists (a strategy with a
+    default list of its own, like popularity, pads with its own) and answers for an unknown article. -#}
+{% macro recommender_fallback_model() %}
+    {{ return('popularity_lists') }}
+{% endmacro %}

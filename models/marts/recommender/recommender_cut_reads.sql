@@ -1,0 +1,47 @@
+{#- Every reader x article read in each cut's training window [cut_at - training_window_days, cut_at), before
+    any dwell or count filter: what a reader list must never recommend back, the articles that get a related
+    list, and the input of the training filters (recommender_training_interactions). Keyed by
+    (site_id, cut_at), incremental by cut (macros/recommender_cuts.sql). -#}
+
+{{ cut_keyed_config() }}
+
+with
+
+cuts as (
+
+    select * from {{ ref('recommender_cuts') }} as cuts
+    {{ cuts_to_build() }}
+
+),
+
+page_views as (
+
+    select * from {{ ref('page_views') }}
+    where article_id is not null and domain_userid is not null
+
+),
+
+final as (
+
+    select
+        cuts.site_id,
+        cuts.cut_at,
+        page_views.domain_userid,
+        page_views.article_id,
+        sum(page_views.engaged_time_in_s) as dwell_s,
+        count(*) as reads,
+        min(page_views.start_tstamp) as first_read_at,
+        max(page_views.start_tstamp) as last_read_at
+
+    from page_views
+    inner join cuts
+        on page_views.site_id = cuts.site_id
+    where
+        page_views.start_tstamp < cuts.cut_at
+        and page_views.start_tstamp
+        >= {{ dbt.dateadd('day', '-1 * cuts.training_window_days', 'cuts.cut_at') }}
+    group by cuts.site_id, cuts.cut_at, page_views.domain_userid, page_views.article_id
+
+)
+
+select * from final

@@ -1,0 +1,127 @@
+{#- The training cuts, one row per (site, cut_at), each with every knob in force for the site
+    (recommender_sites). Every strategy model is keyed by (site_id, cut_at) and reads only what happened
+    strictly before cut_at; its lists at the serving cut are what is served, its lists at the earlier cuts are
+    what the offline evaluation scores (the rolling protocol, models/marts/evaluation).
+
+    - Evaluation cuts: every article_recs__retrain_hours on a grid anchored at midnight UTC (so successive
+      runs share their cuts and a two-hourly run computes only the new one), from the first grid point at or
+      after as_of - article_recs__holdout_hours up to as_of. Their number is bounded by the hold-out window:
+      holdout_hours / retrain_hours + 1 at most.
+    - The serving cut: as_of itself (is_serving). When as_of falls on the grid it is also the latest
+      evaluation cut: one row, one set of lists.
+    The held-out cases of an evaluation cut are those in [cut_at, eval_window_end = cut_at + retrain_hours),
+    scored against that cut's lists, once the window has passed (is_scored: eval_window_end <= as_of): the
+    latest hours are scored by a later run, when the next model has taken over. -#}
+
+{%- set retrain_hours = var('article_recs__retrain_hours') | int %}
+{%- set holdout_hours = var('article_recs__holdout_hours') | int %}
+{%- set n_grid_cuts = (holdout_hours // retrain_hours) + 1 %}
+
+with
+
+sites as (
+
+    select * from {{ ref('recommender_sites') }}
+    where as_of is not null
+
+),
+
+grid_steps as (
+
+    {{ dbt.generate_series(n_grid_cuts) }}
+
+),
+
+latest_grid_cut as (
+
+    select
+        site_id,
+        as_of,
+        {{ dbt.dateadd(
+            'hour',
+            'floor(extract(hour from as_of) / ' ~ retrain_hours ~ ') * ' ~ retrain_hours,
+            dbt.date_trunc('day', 'as_of'),
+        ) }} as grid_cut_at,
+        {{ dbt.dateadd('hour', -1 * holdout_hours, 'as_of') }} as holdout_floor
+
+    from sites
+
+),
+
+grid_cuts as (
+
+    select
+        latest_grid_cut.site_id,
+        {{ dbt.dateadd(
+            'hour', '-1 * ' ~ retrain_hours ~ ' * (grid_steps.generated_number - 1)', 'latest_grid_cut.grid_cut_at'
+        ) }} as cut_at
+
+    from latest_grid_cut
+    cross join grid_steps
+
+),
+
+all_cuts as (
+
+    select
+        grid_cuts.site_id,
+        grid_cuts.cut_at,
+        true as is_grid
+
+    from grid_cuts
+    inner join latest_grid_cut
+        on grid_cuts.site_id = latest_grid_cut.site_id
+    where grid_cuts.cut_at >= latest_grid_cut.holdout_floor
+
+    union all
+
+    select
+        site_id,
+        as_of as cut_at,
+        false as is_grid
+
+    from sites
+
+),
+
+sequenced as (
+
+    select
+        site_id,
+        cut_at,
+        max(case when is_grid then 1 else 0 end) = 1 as is_grid,
+        min(min(cut_at)) over (partition by site_id) as holdout_start
+
+    from all_cuts
+    group by site_id, cut_at
+
+),
+
+final as (
+
+    select
+        sites.site_id,
+        sites.app_id,
+        cast(sequenced.cut_at as {{ dbt.type_timestamp() }}) as cut_at,
+        sequenced.cut_at = sites.as_of as is_serving,
+        case
+            when sequenced.is_grid
+                then cast({{ dbt.dateadd('hour', retrain_hours, 'sequenced.cut_at') }} as {{ dbt.type_timestamp() }})
+        end as eval_window_end,
+        coalesce(
+            sequenced.is_grid and {{ dbt.dateadd('hour', retrain_hours, 'sequenced.cut_at') }} <= sites.as_of, false
+        ) as is_scored,
+        sites.as_of,
+        cast(sequenced.holdout_start as {{ dbt.type_timestamp() }}) as holdout_start,
+        {%- for knob in recommender_site_knobs() + recommender_var_knobs() %}
+        sites.{{ knob }},
+        {%- endfor %}
+        {{ retrain_hours }} as retrain_hours
+
+    from sequenced
+    inner join sites
+        on sequenced.site_id = sites.site_id
+
+)
+
+select * from final
