@@ -26,10 +26,18 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from article_recs.recommend.candidates import REC_COLUMNS
-from article_recs.recommend.decay import naive_utc
-from article_recs.recommend.params import to_naive_utc
+from article_recs.recommend.params import naive_utc, to_naive_utc
 
+#: the recommendation shape every strategy's lists have (models/marts/recommender)
+REC_COLUMNS = [
+    "site_id",
+    "strategy",
+    "source_entity_type",
+    "source_entity_id",
+    "recommended_article_id",
+    "rank",
+    "score",
+]
 ORACLE_COLUMNS = REC_COLUMNS + ["task", "domain_userid"]
 
 
@@ -111,7 +119,7 @@ def oracle_related(
     candidates: pd.DataFrame | None = None,
     read: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Related-task oracle lists (see module doc). ``pairs``: eval_next_in_session_pairs rows; ``read``:
+    """Related-task oracle lists (see module doc). ``pairs``: eval_related_cases rows (``next_article_id``, ``next_read_at``: the target); ``read``:
     ``site_id, domain_userid, article_id`` read before the cut (told to the truth as history)."""
     if pairs.empty:
         return empty_oracle()

@@ -119,3 +119,11 @@ def to_naive_utc(ts: pd.Timestamp) -> pd.Timestamp:
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
     return ts
+
+
+def naive_utc(values: pd.Series) -> pd.Series:
+    """A datetime series as naive UTC (DuckDB ``timestamptz`` arrives tz-aware, ``timestamp`` naive)."""
+    out = pd.to_datetime(values)
+    if getattr(out.dt, "tz", None) is not None:
+        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
+    return out

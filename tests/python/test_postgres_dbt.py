@@ -1,5 +1,6 @@
 """The SQL layer on both warehouses: the same generated events built on DuckDB (from the TSV files) and on
-PostgreSQL (from atomic.events, loaded by load-postgres) give the same marts and the same recommendations."""
+PostgreSQL (from atomic.events, loaded by load-postgres) give the same marts, the same cuts, lists of the SQL
+strategies at every cut, and the same rolling evaluation of them."""
 
 # ruff: noqa: F811  (pytest fixtures imported from pg_fixtures are redefined as test arguments)
 
@@ -41,15 +42,72 @@ MART_CHECKS = [
     ("articles", "select count(*), sum(page_views), sum(readers), count(published_at) from marts.articles"),
     ("interactions", "select count(*), sum(dwell_s), sum(reads) from marts.interactions"),
 ]
-RECOMMENDATION_TABLES = ("popularity_recommendations", "item_knn_recommendations")
-#: What both builds run (models and their data tests): the marts and the SQL recommenders with their parents.
-#: A name that matches nothing yet is only a dbt warning; tests that also read unselected models (the
-#: recommendations union, the registry) are left out (cautious indirect selection).
+#: What both builds run (models and their data tests): the marts, and the recommender and evaluation models
+#: with their parents. On PostgreSQL that is every SQL model (dbt-postgres has no Python models: no ALS, no
+#: oracle); recommendations and model_registry are built too, but their rows carry the run's model_id.
 SELECT = [
     "+path:models/marts/core",
-    *(f"+{table}" for table in RECOMMENDATION_TABLES),
+    "+path:models/marts/recommender",
+    "+path:models/marts/evaluation",
     "--indirect-selection",
     "cautious",
+]
+#: (name, query) per cut: the same on both builds, whatever strategies each has.
+CUT_CHECKS = [
+    (
+        "recommender_cuts",
+        "select site_id, cut_at, is_serving, is_scored, eval_window_end from recommender.recommender_cuts "
+        "order by site_id, cut_at",
+    ),
+    (
+        "recommender_candidates",
+        "select site_id, cut_at, count(*), sum(age_days), sum(decay) from recommender.recommender_candidates "
+        "group by site_id, cut_at order by site_id, cut_at",
+    ),
+    (
+        "recommender_cut_reads",
+        "select site_id, cut_at, count(*), sum(dwell_s), sum(reads) from recommender.recommender_cut_reads "
+        "group by site_id, cut_at order by site_id, cut_at",
+    ),
+    (
+        "recommender_training_interactions",
+        "select site_id, cut_at, count(*), count(distinct domain_userid), sum(dwell_s) "
+        "from recommender.recommender_training_interactions "
+        "group by site_id, cut_at order by site_id, cut_at",
+    ),
+    (
+        "eval_related_cases",
+        "select site_id, cut_at, count(*), sum(case when is_cold_start then 1 else 0 end) "
+        "from evaluation.eval_related_cases group by site_id, cut_at order by site_id, cut_at",
+    ),
+    (
+        "eval_reader_cases",
+        "select site_id, cut_at, count(*), count(distinct domain_userid) "
+        "from evaluation.eval_reader_cases group by site_id, cut_at order by site_id, cut_at",
+    ),
+]
+#: (table, query) per strategy: compared on the strategies the PostgreSQL build has (read from its data, in
+#: place of ``{strategies}``); DuckDB has those and its Python ones.
+STRATEGY_CHECKS = [
+    (
+        "recommendation_lists",
+        "select site_id, cut_at, strategy, source_entity_type, source_entity_id, rank, "
+        "recommended_article_id, score, is_fill from recommender.recommendation_lists "
+        "where strategy in ({strategies}) "
+        "order by site_id, cut_at, strategy, source_entity_type, source_entity_id, rank",
+    ),
+    (
+        "eval_case_hits",
+        "select site_id, cut_at, strategy, task, count(*), sum(hr), sum(ndcg), sum(mrr), sum(recall), "
+        "sum(cold_start) from evaluation.eval_case_hits where strategy in ({strategies}) "
+        "group by site_id, cut_at, strategy, task order by site_id, cut_at, strategy, task",
+    ),
+    (
+        # the bootstrap intervals hash each case with the database's own hash function: values only
+        "model_evaluations",
+        "select site_id, strategy, task, metric, k, value from evaluation.model_evaluations "
+        "where strategy in ({strategies}) order by site_id, strategy, task, metric, k",
+    ),
 ]
 
 
@@ -158,10 +216,6 @@ def _normal(rows: list[tuple]) -> list[tuple]:
     return [tuple(norm(v) for v in row) for row in rows]
 
 
-def _tables(rows: list[tuple]) -> set[str]:
-    return {r[0] for r in rows}
-
-
 @pytest.mark.parametrize("name,sql", MART_CHECKS, ids=[c[0] for c in MART_CHECKS])
 def test_marts_are_the_same_on_duckdb_and_postgres(name, sql, duckdb_build, postgres_build):
     duck = _normal(_duck_rows(duckdb_build, sql))
@@ -170,17 +224,50 @@ def test_marts_are_the_same_on_duckdb_and_postgres(name, sql, duckdb_build, post
     assert duck and duck[0][0], f"{name}: empty on both, nothing compared"
 
 
-@pytest.mark.parametrize("table", RECOMMENDATION_TABLES)
-def test_recommendations_are_the_same_on_duckdb_and_postgres(table, duckdb_build, postgres_build):
-    listing = "select table_name from information_schema.tables where table_schema = 'recommender'"
-    on_duck, on_pg = _tables(_duck_rows(duckdb_build, listing)), _tables(_pg_rows(postgres_build, listing))
-    if table not in on_duck and table not in on_pg:
-        pytest.skip(f"recommender.{table} is not built yet")
-    assert table in on_duck and table in on_pg
-    sql = (
-        "select site_id, source_entity_type, source_entity_id, rank, recommended_article_id, score "
-        f"from recommender.{table} order by site_id, source_entity_type, source_entity_id, rank"
+@pytest.mark.parametrize("name,sql", CUT_CHECKS, ids=[c[0] for c in CUT_CHECKS])
+def test_cuts_candidates_and_cases_are_the_same_on_duckdb_and_postgres(
+    name, sql, duckdb_build, postgres_build
+):
+    duck = _normal(_duck_rows(duckdb_build, sql))
+    pg = _normal(_pg_rows(postgres_build, sql))
+    assert duck == pg
+    assert duck, f"{name}: empty on both, nothing compared"
+
+
+STRATEGIES_SQL = "select distinct strategy from recommender.recommendation_lists order by strategy"
+
+
+def _postgres_strategies(settings: PgSettings) -> list[str]:
+    return [r[0] for r in _pg_rows(settings, STRATEGIES_SQL)]
+
+
+def test_postgres_builds_every_sql_strategy_and_serves_them(duckdb_build, postgres_build):
+    """Every strategy of the PostgreSQL build is one DuckDB has too (DuckDB adds its Python ones), and each is
+    served and registered there: recommendations and model_registry build on PostgreSQL."""
+    on_pg = _postgres_strategies(postgres_build)
+    on_duck = [r[0] for r in _duck_rows(duckdb_build, STRATEGIES_SQL)]
+    assert len(on_pg) >= 2 and set(on_pg) < set(on_duck)
+    served = _pg_rows(
+        postgres_build,
+        "select registry.site_id, registry.strategy, count(*) from recommender.model_registry as registry "
+        "inner join recommender.recommendations as recs on registry.model_id = recs.model_id "
+        "where registry.status = 'current' group by registry.site_id, registry.strategy "
+        "order by registry.site_id, registry.strategy",
     )
+    sites = sorted({site for site, _, _ in served})
+    assert len(sites) == 2
+    assert [(site, strategy) for site, strategy, _ in served] == [(s, t) for s in sites for t in on_pg]
+    assert all(n > 0 for _, _, n in served)
+
+
+@pytest.mark.parametrize("table,sql", STRATEGY_CHECKS, ids=[c[0] for c in STRATEGY_CHECKS])
+def test_strategy_lists_and_evaluations_are_the_same_on_duckdb_and_postgres(
+    table, sql, duckdb_build, postgres_build
+):
+    strategies = _postgres_strategies(postgres_build)
+    assert strategies, "no strategy on PostgreSQL"
+    sql = sql.format(strategies=", ".join(f"'{s}'" for s in strategies))
     duck, pg = _normal(_duck_rows(duckdb_build, sql)), _normal(_pg_rows(postgres_build, sql))
     assert len(duck) == len(pg) and len(duck) > 0
+    assert {row[2] if table != "model_evaluations" else row[1] for row in pg} == set(strategies)
     assert duck == pg
