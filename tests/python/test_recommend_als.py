@@ -11,7 +11,6 @@ from article_recs.recommend.als import (
     reader_recommendations,
     related_articles,
 )
-from article_recs.recommend.candidates import candidate_articles
 from article_recs.recommend.params import RecommenderParams
 from article_recs.recommend.synthetic import synthetic_data
 
@@ -22,8 +21,10 @@ PARAMS = RecommenderParams(als_factors=8, als_iterations=10, als_threads=1, deca
 @pytest.fixture(scope="module")
 def fitted_site():
     inter, arts = synthetic_data(400, 60, 4000, n_topics=4, topic_affinity=0.95, seed=5, as_of=AS_OF)
-    arts.loc[arts["article_id"] == "a3", "published_at"] = AS_OF - pd.Timedelta(days=500)  # too old
-    cands = candidate_articles(arts, AS_OF, 365, PARAMS.decay_half_life_days)
+    # the candidates of the cut (as recommender_candidates gives them): every article but a3 (too old, say),
+    # each with a decay of its own
+    cands = arts.loc[arts["article_id"] != "a3", ["site_id", "article_id"]].reset_index(drop=True)
+    cands["decay"] = 0.5 ** (np.arange(len(cands)) % 7 / 3.0)
     return inter, cands, fit_als(inter, PARAMS, "site")
 
 

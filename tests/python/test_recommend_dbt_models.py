@@ -1,8 +1,9 @@
 """The recommender Python models run under dbt-duckdb on a tiny throwaway project.
 
-The project (built in a temp dir) has seeds standing in for the marts (page_views, articles,
-recommender_sites, eval_sites) and small SQL models for the rest, and copies python_models/recommender/ from
-the repository, so the real model files and their YAML (vars wired through meta) are what runs.
+The project (built in a temp dir) has seeds standing in for the marts (page_views, articles) and the cuts
+(recommender_cuts), small SQL models for the per-cut inputs, and copies python_models/ and the cut macros from
+the repository, so the real model files and their YAML (vars wired through meta, incremental by cut) are what
+runs.
 """
 
 from __future__ import annotations
@@ -49,10 +50,8 @@ seeds:
       +column_types: {start_tstamp: timestamp, article_id: varchar, engaged_time_in_s: double}
     articles:
       +column_types: {article_id: varchar, first_seen_at: timestamp, published_at: timestamp}
-    recommender_sites:
-      +column_types: {as_of: timestamp}
-    eval_sites:
-      +column_types: {as_of: timestamp, holdout_start: timestamp, holdout_end: timestamp}
+    recommender_cuts:
+      +column_types: {cut_at: timestamp, eval_window_end: timestamp, as_of: timestamp}
 flags:
   send_anonymous_usage_stats: false
   partial_parse: false
@@ -69,57 +68,42 @@ recs_fixture:
 """
 
 SQL_MODELS = {
-    "interactions": """
-select site_id, domain_userid, article_id, sum(engaged_time_in_s) as dwell_s, count(*) as reads,
-       min(start_tstamp) as first_read_at, max(start_tstamp) as last_read_at
-from {{ ref('page_views') }} where article_id is not null
+    "recommender_cut_reads": """
+select c.site_id, c.cut_at, p.domain_userid, p.article_id, sum(p.engaged_time_in_s) as dwell_s,
+       count(*) as reads, min(p.start_tstamp) as first_read_at, max(p.start_tstamp) as last_read_at
+from {{ ref('page_views') }} as p
+inner join {{ ref('recommender_cuts') }} as c on p.site_id = c.site_id
+where p.article_id is not null and p.start_tstamp < c.cut_at
 group by all
 """,
     "recommender_training_interactions": """
-select i.* from {{ ref('interactions') }} as i
-inner join {{ ref('recommender_sites') }} as s on i.site_id = s.site_id
-where i.last_read_at <= s.as_of
+select * from {{ ref('recommender_cut_reads') }}
 """,
-    "recommender_window_reads": """
-select p.site_id, p.domain_userid, p.article_id, sum(p.engaged_time_in_s) as dwell_s, count(*) as reads
-from {{ ref('page_views') }} as p
-inner join {{ ref('recommender_sites') }} as s on p.site_id = s.site_id
-where p.article_id is not null and p.start_tstamp <= s.as_of
-    and p.start_tstamp > s.as_of - to_days(cast(s.training_window_days as integer))
-group by all
+    "recommender_candidates": """
+select c.site_id, c.cut_at, a.article_id, 0.0 as age_days, 1.0 as decay
+from {{ ref('articles') }} as a
+inner join {{ ref('recommender_cuts') }} as c on a.site_id = c.site_id
+where a.first_seen_at < c.cut_at
 """,
-    "eval_train_interactions": """
-select p.site_id, p.domain_userid, p.article_id, sum(p.engaged_time_in_s) as dwell_s, count(*) as reads,
-       min(p.start_tstamp) as first_read_at, max(p.start_tstamp) as last_read_at
-from {{ ref('page_views') }} as p
-inner join {{ ref('eval_sites') }} as s on p.site_id = s.site_id
-where p.article_id is not null and p.start_tstamp <= s.holdout_start
-group by all
-""",
-    "eval_next_in_session_pairs": """
-with held as (
-    select p.* from {{ ref('page_views') }} as p
-    inner join {{ ref('eval_sites') }} as s on p.site_id = s.site_id
-    where p.article_id is not null and p.start_tstamp > s.holdout_start and p.start_tstamp <= s.holdout_end
-),
-seq as (
-    select site_id, domain_userid, domain_sessionid, article_id as source_article_id,
-           lead(article_id) over (partition by domain_sessionid order by start_tstamp) as next_article_id,
-           lead(start_tstamp) over (partition by domain_sessionid order by start_tstamp) as next_read_at
-    from held
+    "eval_related_cases": """
+with seq as (
+    select p.site_id, p.page_view_id as case_id, p.domain_userid, p.domain_sessionid,
+           p.article_id as source_article_id, p.start_tstamp as source_read_at,
+           lead(p.article_id) over (partition by p.domain_sessionid order by p.start_tstamp) as target_article_id,
+           lead(p.start_tstamp) over (partition by p.domain_sessionid order by p.start_tstamp) as target_read_at
+    from {{ ref('page_views') }} as p
 )
-select * from seq where next_article_id is not null and next_article_id <> source_article_id
+select c.cut_at, seq.*, false as is_cold_start
+from seq inner join {{ ref('recommender_cuts') }} as c
+    on seq.site_id = c.site_id and seq.source_read_at >= c.cut_at and seq.source_read_at < c.eval_window_end
+where c.is_scored and target_article_id is not null and target_article_id <> source_article_id
 """,
-    "eval_reader_holdout": """
-with held as (
-    select distinct p.site_id, p.domain_userid, p.article_id from {{ ref('page_views') }} as p
-    inner join {{ ref('eval_sites') }} as s on p.site_id = s.site_id
-    where p.article_id is not null and p.start_tstamp > s.holdout_start and p.start_tstamp <= s.holdout_end
-)
-select held.* from held
-inner join (select distinct site_id, domain_userid from {{ ref('eval_train_interactions') }}) as known
-    using (site_id, domain_userid)
-anti join {{ ref('eval_train_interactions') }} as t using (site_id, domain_userid, article_id)
+    "eval_reader_cases": """
+select distinct c.site_id, c.cut_at, p.domain_userid, p.article_id, false as is_cold_start
+from {{ ref('page_views') }} as p
+inner join {{ ref('recommender_cuts') }} as c
+    on p.site_id = c.site_id and p.start_tstamp >= c.cut_at and p.start_tstamp < c.eval_window_end
+where c.is_scored
 """,
 }
 
@@ -179,17 +163,25 @@ def fixture_frames(seed: int = 7) -> dict[str, pd.DataFrame]:
         "max_dwell_s": 10000,
         "recs_per_source": 5,
     }
-    sites = pd.DataFrame(
-        [{"site_id": s, "app_id": f"{s}-web", "as_of": AS_OF, **knobs} for s in ("herald", "metro")]
-    )
-    cut = AS_OF - pd.Timedelta(hours=24)
-    eval_sites = sites.assign(as_of=cut, holdout_start=cut, holdout_end=AS_OF)
     return {
         "page_views": page_views,
         "articles": pd.DataFrame(articles),
-        "recommender_sites": sites,
-        "eval_sites": eval_sites,
+        "recommender_cuts": cuts_frame(knobs, [AS_OF - pd.Timedelta(hours=24), AS_OF]),
     }
+
+
+def cuts_frame(knobs: dict, cut_times: list[pd.Timestamp]) -> pd.DataFrame:
+    """recommender_cuts rows for both sites at ``cut_times`` (the last one is the serving cut)."""
+    rows = []
+    for site in ("herald", "metro"):
+        for at in cut_times:
+            serving = at == cut_times[-1]
+            rows.append({
+                "site_id": site, "app_id": f"{site}-web", "cut_at": at, "is_serving": serving,
+                "eval_window_end": None if serving else at + pd.Timedelta(hours=2), "is_scored": not serving,
+                "as_of": cut_times[-1], **knobs,
+            })
+    return pd.DataFrame(rows)
 
 
 def write_project(root: Path) -> Path:
@@ -198,14 +190,15 @@ def write_project(root: Path) -> Path:
     (root / "seeds").mkdir(exist_ok=True)
     (root / "python_models").mkdir(exist_ok=True)
     # copied, not linked: dbt does not follow symlinked folders
-    shutil.copytree(
-        REPO / "python_models" / "recommender", root / "python_models" / "recommender", dirs_exist_ok=True
-    )
-    # the generic data tests the models' YAML uses
+    shutil.copytree(REPO / "python_models", root / "python_models", dirs_exist_ok=True)
+    # the generic data tests the models' YAML uses, and the cut-keyed incremental config (retire_cuts)
     (root / "macros").mkdir(exist_ok=True)
-    shutil.copyfile(REPO / "macros" / "recommender_tests.sql", root / "macros" / "recommender_tests.sql")
+    for macro in ("recommender_tests.sql", "recommender_cuts.sql"):
+        shutil.copyfile(REPO / "macros" / macro, root / "macros" / macro)
     (root / "dbt_project.yml").write_text(PROJECT_YML)
     (root / "profiles.yml").write_text(PROFILES_YML.format(path=root / "fixture.duckdb"))
+    # the data tests of the Python models' YAML name recommender_sites: the cuts stand in for it here
+    (root / "models" / "recommender_sites.sql").write_text("select * from {{ ref('recommender_cuts') }}")
     for name, sql in SQL_MODELS.items():
         (root / "models" / f"{name}.sql").write_text(sql)
     for name, frame in fixture_frames().items():
@@ -227,36 +220,50 @@ def run_dbt(root: Path, args: list[str]) -> None:
     assert result.success, result.exception
 
 
+def read_tables(root: Path, *names: str) -> list[pd.DataFrame]:
+    con = duckdb.connect(str(root / "fixture.duckdb"))
+    schemas = dict(con.sql("select table_name, table_schema from information_schema.tables").fetchall())
+    frames = [con.sql(f"select * from {schemas[name]}.{name}").df() for name in names]
+    con.close()
+    return frames
+
+
 @pytest.mark.slow
-def test_python_models_build_on_duckdb(tmp_path: Path) -> None:
+def test_python_models_build_on_duckdb_per_cut_and_incrementally(tmp_path: Path) -> None:
     root = write_project(tmp_path / "proj")
     run_dbt(root, ["build"])
-    con = duckdb.connect(str(root / "fixture.duckdb"))
-    schemas = dict(
-        con.sql("select table_name, table_schema from information_schema.tables").fetchall()
-    )  # the eval models go to their own schema (main_evaluation here)
-    als = con.sql(f"select * from {schemas['als_lists']}.als_lists").df()
-    window = con.sql(f"select * from {schemas['recommender_window_reads']}.recommender_window_reads").df()
-    eval_als = con.sql(f"select * from {schemas['eval_als_recommendations']}.eval_als_recommendations").df()
-    oracle_table = f"{schemas['eval_oracle_recommendations']}.eval_oracle_recommendations"
-    oracle = con.sql(f"select * from {oracle_table}").df()
-    oracle_cols = [r[0] for r in con.sql(f"describe {oracle_table}").fetchall()]
-    con.close()
+    als, cut_reads, oracle = read_tables(root, "als_lists", "recommender_cut_reads", "eval_oracle_lists")
 
     assert set(als["source_entity_type"]) == {"article", "reader"}
+    assert als.groupby("site_id")["cut_at"].nunique().to_dict() == {"herald": 2, "metro": 2}
     assert als["score"].between(0, 1, inclusive="right").all()
-    sizes = als.groupby(["site_id", "source_entity_type", "source_entity_id"]).size()
+    sizes = als.groupby(["site_id", "cut_at", "source_entity_type", "source_entity_id"]).size()
     assert sizes.between(1, 5).all() and (sizes == 5).mean() > 0.5  # unpadded: the model's own items only
     assert not (als["source_entity_id"] == als["recommended_article_id"]).any()
     readers = als[als["source_entity_type"] == "reader"]
     read_back = readers.merge(
-        window, left_on=["site_id", "source_entity_id", "recommended_article_id"],
-        right_on=["site_id", "domain_userid", "article_id"],
+        cut_reads, left_on=["site_id", "cut_at", "source_entity_id", "recommended_article_id"],
+        right_on=["site_id", "cut_at", "domain_userid", "article_id"],
     )
     assert len(readers) and read_back.empty
     assert als["n_interactions"].gt(0).all() and als["train_seconds"].ge(0).all()
-    assert set(eval_als["task"]) == {"related", "reader"}
-    assert oracle.empty and "domain_userid" in oracle_cols and "task" in oracle_cols
+    assert oracle.empty and {"domain_userid", "task", "cut_at"} <= set(oracle.columns)
+
+    # the next run: a new serving cut two hours later; the earlier cut stays as it was (not refitted), the
+    # old serving cut is retired, only the new cut is fitted
+    knobs = {k: v for k, v in fixture_frames()["recommender_cuts"].iloc[0].items()
+             if k not in {"site_id", "app_id", "cut_at", "is_serving", "eval_window_end", "is_scored", "as_of"}}
+    later = AS_OF + pd.Timedelta(hours=2)
+    cuts_frame(knobs, [AS_OF - pd.Timedelta(hours=24), later]).to_csv(
+        root / "seeds" / "recommender_cuts.csv", index=False
+    )
+    run_dbt(root, ["build"])
+    (after,) = read_tables(root, "als_lists")
+    assert sorted(after["cut_at"].unique()) == [AS_OF - pd.Timedelta(hours=24), later]
+    kept_before = als[als["cut_at"] == AS_OF - pd.Timedelta(hours=24)]
+    kept_after = after[after["cut_at"] == AS_OF - pd.Timedelta(hours=24)]
+    assert kept_after["trained_at"].unique().tolist() == kept_before["trained_at"].unique().tolist()
+    assert len(kept_after) == len(kept_before)
 
 
 if __name__ == "__main__":  # build the fixture project to poke at it: python this_file.py DIR

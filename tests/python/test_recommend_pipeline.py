@@ -1,4 +1,4 @@
-"""Per-site orchestration and the functions the dbt Python models call."""
+"""The per-(site, cut) functions the dbt Python models call: ALS lists per cut, the cuts a run computes."""
 
 import numpy as np
 import pandas as pd
@@ -6,17 +6,16 @@ import pytest
 
 from article_recs.recommend.dbt_models import (
     ALS_LISTS_SCHEMA,
+    ORACLE_LIST_COLUMNS,
     als_lists_table,
-    eval_als_recommendations_table,
-    eval_oracle_recommendations_table,
-    window_start,
+    cut_filter_sql,
+    cuts_to_build,
+    eval_oracle_lists_table,
 )
-from article_recs.recommend.oracle import ORACLE_COLUMNS
-from article_recs.recommend.params import RecommenderParams
-from article_recs.recommend.pipeline import als_for_sites, site_contexts
 from article_recs.recommend.synthetic import synthetic_data
 
-AS_OF = pd.Timestamp("2024-03-01")
+CUT_1 = pd.Timestamp("2024-03-01 10:00")
+CUT_2 = pd.Timestamp("2024-03-01 12:00")
 VARS = {
     "article_recs__als_factors": 8,
     "article_recs__als_iterations": 5,
@@ -26,105 +25,88 @@ VARS = {
 
 
 @pytest.fixture(scope="module")
-def two_sites():
-    i1, a1 = synthetic_data(300, 40, 2500, site_id="herald", seed=1, as_of=AS_OF)
-    i2, a2 = synthetic_data(200, 30, 1500, site_id="metro", seed=2, as_of=AS_OF)
-    sites = pd.DataFrame(
+def two_cuts():
+    """herald at two cuts (the second one knows one article less: it is too old by then), metro at one."""
+    i1, a1 = synthetic_data(300, 40, 2500, site_id="herald", seed=1, as_of=CUT_2)
+    i2, a2 = synthetic_data(200, 30, 1500, site_id="metro", seed=2, as_of=CUT_2)
+    cuts = pd.DataFrame(
         {
-            "site_id": ["herald", "metro"],
-            "as_of": [AS_OF, AS_OF],
-            "decay_half_life_days": [30.0, 120.0],
-            "recs_per_source": [5, 5],
-            "popularity_window_days": [7, 7],
-            "training_window_days": [28, 28],
+            "site_id": ["herald", "herald", "metro"],
+            "cut_at": [CUT_1, CUT_2, CUT_2],
+            "recs_per_source": [5, 5, 3],
         }
     )
-    return pd.concat([i1, i2], ignore_index=True), pd.concat([a1, a2], ignore_index=True), sites
-
-
-def test_als_lists_are_the_models_own_lists_and_hold_the_candidate_rules(two_sites) -> None:
-    inter, arts, sites = two_sites
-    # a read in the window that training dropped (e.g. too short): reader lists must still skip it
-    reader = inter[inter["site_id"] == "herald"]["domain_userid"].iloc[0]
-    unread = sorted(set(arts[arts["site_id"] == "herald"]["article_id"]) - set(
-        inter[(inter["site_id"] == "herald") & (inter["domain_userid"] == reader)]["article_id"]
-    ))
-    window = pd.concat(
+    interactions = pd.concat(
+        [i1.assign(cut_at=CUT_1), i1.assign(cut_at=CUT_2), i2.assign(cut_at=CUT_2)], ignore_index=True
+    )
+    candidates = pd.concat(
         [
-            inter[["site_id", "domain_userid", "article_id"]],
-            pd.DataFrame({"site_id": ["herald"], "domain_userid": [reader], "article_id": [unread[0]]}),
+            a1.assign(cut_at=CUT_1, decay=1.0),
+            a1[a1["article_id"] != "a0"].assign(cut_at=CUT_2, decay=0.5),
+            a2.assign(cut_at=CUT_2, decay=1.0),
         ],
         ignore_index=True,
+    )[["site_id", "cut_at", "article_id", "decay"]]
+    reads = interactions[["site_id", "cut_at", "domain_userid", "article_id"]]
+    return cuts, interactions, candidates, reads
+
+
+def test_als_lists_are_per_cut_own_lists_that_hold_the_candidate_rules(two_cuts) -> None:
+    cuts, interactions, candidates, reads = two_cuts
+    # a read in the window that training dropped (e.g. too short): the reader's list must still skip it
+    reader = interactions[interactions["site_id"] == "herald"]["domain_userid"].iloc[0]
+    unread = sorted(
+        set(candidates[candidates["site_id"] == "herald"]["article_id"])
+        - set(interactions[(interactions["site_id"] == "herald") & (interactions["domain_userid"] == reader)][
+            "article_id"
+        ])
     )
-    table = als_lists_table(inter, arts, sites, VARS, window_reads=window)
+    extra = pd.DataFrame(
+        {"site_id": ["herald"], "cut_at": [CUT_2], "domain_userid": [reader], "article_id": [unread[0]]}
+    )
+    table = als_lists_table(cuts, interactions, candidates, pd.concat([reads, extra]), VARS)
     assert table.schema == ALS_LISTS_SCHEMA
     out = table.to_pandas()
-    keys = ["site_id", "source_entity_type", "source_entity_id"]
-    lists = out.groupby(keys)
-    assert lists.size().between(1, 5).all()
-    assert (lists["rank"].apply(lambda r: list(r) == list(range(1, len(r) + 1)))).all()
-    assert (lists["score"].apply(lambda x: x.is_monotonic_decreasing)).all()
-    assert out["score"].between(0, 1, inclusive="right").all()
-    assert not (out["source_entity_id"] == out["recommended_article_id"]).any()
-    read_back = out[out["source_entity_type"] == "reader"].merge(
-        window.rename(columns={"domain_userid": "source_entity_id", "article_id": "recommended_article_id"})
-    )
-    assert read_back.empty
-    metro_article = inter[inter["site_id"] == "metro"]["article_id"].iloc[0]
-    assert {("herald", "reader", reader), ("metro", "article", metro_article)} <= set(lists.size().index)
-    stats = out.groupby("site_id")[["n_interactions", "n_readers", "n_articles"]].nunique()
-    assert (stats == 1).all().all()  # constant per site
-
-    # the same lists as the frame-based path with its candidate rules applied and no padding
-    contexts = site_contexts(sites, RecommenderParams.from_vars(VARS))
-    reads = window.assign(dwell_s=0.0, read_at=AS_OF)
-    reference = als_for_sites(inter, arts, contexts, reads=reads, fill=False)
-    cols = keys + ["recommended_article_id", "rank"]
-    got = out[cols + ["score"]].sort_values(cols).reset_index(drop=True)
-    want = reference[cols + ["score"]].sort_values(cols).reset_index(drop=True)
-    pd.testing.assert_frame_equal(got[cols], want[cols].astype(got[cols].dtypes.to_dict()))
-    assert np.allclose(got["score"], want["score"])
-
-
-def test_als_lists_without_training_reads_is_an_empty_table_with_the_schema(two_sites) -> None:
-    inter, arts, sites = two_sites
-    empty = als_lists_table(inter.iloc[0:0], arts, sites, VARS)
-    assert empty.num_rows == 0 and empty.schema == ALS_LISTS_SCHEMA
-
-
-def test_eval_lists_cover_pair_sources_and_holdout_readers(two_sites) -> None:
-    inter, arts, sites = two_sites
-    pairs = pd.DataFrame(
-        {
-            "site_id": "herald",
-            "domain_userid": "u1",
-            "domain_sessionid": "x",
-            "source_article_id": ["a1", "a_new"],
-            "next_article_id": ["a2", "a3"],
-            "next_read_at": AS_OF,
-        }
-    )
-    holdout = pd.DataFrame(
-        {"site_id": ["herald", "metro"], "domain_userid": ["u1", "stranger"], "article_id": ["a5", "a6"]}
-    )
-    out = eval_als_recommendations_table(inter, arts, pairs, holdout, sites, VARS)
-    lists = out.groupby(["site_id", "task", "source_entity_id"]).size()
-    assert set(lists.index) == {
-        ("herald", "related", "a1"),
-        ("herald", "related", "a_new"),
-        ("herald", "reader", "u1"),
-        ("metro", "reader", "stranger"),
+    assert set(zip(out["site_id"], out["cut_at"], strict=True)) == {
+        ("herald", CUT_1), ("herald", CUT_2), ("metro", CUT_2)
     }
-    assert (lists == 5).all()
+    # the cut's candidates only: a0 is no candidate at herald's second cut
+    second = out[(out["site_id"] == "herald") & (out["cut_at"] == CUT_2)]
+    assert "a0" not in set(second["recommended_article_id"])
+    assert "a0" in set(out[(out["site_id"] == "herald") & (out["cut_at"] == CUT_1)]["recommended_article_id"])
+    # decay 0.5 at the second cut: related scores (cosines times decay) at most 0.5
+    assert second[second["source_entity_type"] == "article"]["score"].max() <= 0.5 + 1e-9
+    related = out[out["source_entity_type"] == "article"]
+    assert not (related["source_entity_id"] == related["recommended_article_id"]).any()
+    mine = second[(second["source_entity_type"] == "reader") & (second["source_entity_id"] == reader)]
+    assert len(mine) and unread[0] not in set(mine["recommended_article_id"])
+    # per-site N from the cut's row
+    assert out[out["site_id"] == "metro"].groupby("source_entity_id")["rank"].max().max() <= 3
+    assert (out["score"] > 0).all() and (out["score"] <= 1).all()
 
 
-def test_oracle_table_is_empty_without_ground_truth() -> None:
-    out = eval_oracle_recommendations_table(None, None, None, None, None)
-    assert out.empty and list(out.columns) == ORACLE_COLUMNS
+def test_als_lists_without_cuts_is_an_empty_table_with_the_schema() -> None:
+    table = als_lists_table(pd.DataFrame(columns=["site_id", "cut_at"]), None, None, None, VARS)
+    assert table.num_rows == 0 and table.schema == ALS_LISTS_SCHEMA
 
 
-def test_window_start_is_a_sql_timestamp_a_day_before_the_earliest_window(two_sites) -> None:
-    _, _, sites = two_sites
-    assert (
-        window_start(sites, VARS, "training_window_days", "popularity_window_days") == "2024-02-01 00:00:00"
+def test_a_run_computes_only_the_cuts_its_table_does_not_hold(two_cuts) -> None:
+    cuts = two_cuts[0]
+    assert len(cuts_to_build(cuts, None)) == 3
+    built = pd.DataFrame({"site_id": ["herald", "metro"], "cut_at": [CUT_1, CUT_2]})
+    left = cuts_to_build(cuts, built)
+    assert list(zip(left["site_id"], left["cut_at"], strict=True)) == [("herald", CUT_2)]
+
+
+def test_cut_filter_is_sql_over_the_cut_times(two_cuts) -> None:
+    sql = cut_filter_sql(two_cuts[0])
+    assert sql == (
+        "cut_at in (timestamp '2024-03-01 10:00:00.000000', timestamp '2024-03-01 12:00:00.000000')"
     )
+    assert cut_filter_sql(two_cuts[0].iloc[0:0]) == "false"
+
+
+def test_oracle_lists_are_empty_without_ground_truth(two_cuts) -> None:
+    out = eval_oracle_lists_table(None, two_cuts[0], None, None, None, None)
+    assert out.empty and list(out.columns) == ORACLE_LIST_COLUMNS
+    assert np.issubdtype(out["cut_at"].dtype, np.datetime64)
