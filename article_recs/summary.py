@@ -23,7 +23,12 @@ class BuildSummary:
     recommendations: dict[str, int] = field(default_factory=dict)  # strategy -> rows of current models
     sources_covered: dict[str, float] = field(default_factory=dict)  # strategy -> share of read articles
     current_models: int | None = None
-    evaluation: list[tuple[str, str, str, str, int, float]] = field(default_factory=list)
+    # the latest run of model_evaluations: (site, strategy, task, metric, k, value, ci_low, ci_high)
+    evaluation: list[tuple] = field(default_factory=list)
+    evaluated_at: object = None  # when that evaluation ran
+    latest_training_at: object = None  # when the latest models were trained (model_registry)
+    unscored_sites: list[str] = field(default_factory=list)  # sites with cuts but no scored cut yet
+    protocol: dict[str, int] = field(default_factory=dict)  # retrain_hours, holdout cuts
     missing: list[str] = field(default_factory=list)
 
 
@@ -92,16 +97,32 @@ def read_summary(duckdb_path: str | Path) -> BuildSummary:
                     inner join marts.articles as a using (site_id, article_id)
                     group by c.strategy order by c.strategy
                 """).fetchall())
+            summary.latest_training_at = con.execute(
+                "select max(trained_at) from recommender.model_registry where status <> 'failed'"
+            ).fetchone()[0]
+        if _exists(con, "recommender.recommender_cuts"):
+            row = con.execute("""
+                select max(retrain_hours), count(*) filter (where is_scored), count(distinct site_id)
+                from recommender.recommender_cuts
+            """).fetchone()
+            summary.protocol = {"retrain_hours": row[0], "scored_cuts": row[1], "sites": row[2]}
+            summary.unscored_sites = [r[0] for r in con.execute("""
+                select site_id from recommender.recommender_cuts group by site_id
+                having count(*) filter (where is_scored) = 0 order by site_id
+            """).fetchall()]
         if have("evaluation.model_evaluations"):
-            summary.evaluation = con.execute("""
-                select site_id, strategy, task, metric, k, value
-                from evaluation.model_evaluations
-                where run_id = (
-                    select run_id from evaluation.model_evaluations
-                    order by evaluated_at desc limit 1
-                )
-                order by site_id, task, metric, strategy
-            """).fetchall()
+            latest = con.execute("""
+                select run_id, evaluated_at from evaluation.model_evaluations
+                order by evaluated_at desc limit 1
+            """).fetchone()
+            if latest:
+                summary.evaluated_at = latest[1]
+                summary.evaluation = con.execute("""
+                    select site_id, strategy, task, metric, k, value, ci_low, ci_high
+                    from evaluation.model_evaluations
+                    where run_id = ?
+                    order by site_id, task, metric, strategy
+                """, [latest[0]]).fetchall()
     finally:
         con.close()
     return summary
@@ -127,28 +148,58 @@ def format_summary(summary: BuildSummary) -> str:
         out.append(f"recommendations    {recs} rows in {summary.current_models} current models")
         cover = ", ".join(f"{k} {v:.0%}" for k, v in summary.sources_covered.items())
         out.append(f"articles covered   {cover}")
-    if summary.evaluation:
-        out.append("")
-        out.append("offline evaluation (latest run: hold out the latest window, train on what came before)")
-        header = f"  {'site':<8} {'task':<8} {'metric':<16} " + " ".join(
-            f"{s:>10}" for s in _strategies(summary))
-        out.append(header)
-        rows: dict[tuple[str, str, str], dict[str, float]] = {}
-        cases: dict[tuple[str, str], int] = {}
-        for site, strategy, task, metric, k, value in summary.evaluation:
-            if metric == "n_cases":
-                cases[(site, task)] = int(value)
-                continue
-            rows.setdefault((site, task, f"{metric}@{k}" if k else metric), {})[strategy] = value
-        for (site, task, metric), values in rows.items():
-            out.append(f"  {site:<8} {task:<8} {metric:<16} " + " ".join(
-                f"{_n(values.get(s)):>10}" for s in _strategies(summary)))
-        if cases:
-            out.append("  test cases: " + ", ".join(
-                f"{site} {task} {n:,}" for (site, task), n in sorted(cases.items())))
+    out.extend(_format_evaluation(summary))
     if summary.missing:
         out.append(f"(not built: {', '.join(summary.missing)})")
     return "\n".join(out)
+
+
+#: the metrics the summary shows, in this order (model_evaluations has a few more)
+SHOWN_METRICS = ("hr", "hr_cold_start", "ndcg", "mrr", "recall", "coverage", "mean_age_days")
+
+
+def _format_evaluation(summary: BuildSummary) -> list[str]:
+    out = [""]
+    protocol = summary.protocol
+    if not summary.evaluation:
+        out.append("offline evaluation: none yet - no evaluation cut has had its "
+                   f"{protocol.get('retrain_hours', 2)} hours of held-out reads (needs more events)")
+        return out
+    if (summary.latest_training_at is not None and summary.evaluated_at is not None
+            and summary.evaluated_at < summary.latest_training_at):
+        out.append(f"NOTE: the latest run (models of {summary.latest_training_at}) produced no evaluation; "
+                   f"the table below is the one of {summary.evaluated_at}")
+    out.append(
+        f"offline evaluation, rolling (run of {summary.evaluated_at}): every strategy retrained every "
+        f"{protocol.get('retrain_hours', '?')} h across the hold-out window ({protocol.get('scored_cuts', '?')} "
+        "scored cuts over all sites); each held-out case scored against the lists served when it happened. "
+        "value [95% bootstrap interval]"
+    )
+    strategies = _strategies(summary)
+    out.append(f"  {'site':<8} {'task':<8} {'metric':<17}" + "".join(f"{s:>22}" for s in strategies))
+    rows: dict[tuple[str, str, str], dict[str, str]] = {}
+    counts: dict[tuple[str, str], dict[str, float]] = {}
+    for site, strategy, task, metric, k, value, low, high in summary.evaluation:
+        if metric in ("n_cases", "n_cuts", "cold_start_share"):
+            counts.setdefault((site, task), {})[metric] = value
+            continue
+        if metric not in SHOWN_METRICS:
+            continue
+        shown = _n(value) if low is None else f"{value:.3f} [{low:.3f},{high:.3f}]"
+        rows.setdefault((site, task, metric, k), {})[strategy] = shown
+    for (site, task, metric, k), values in sorted(
+        rows.items(), key=lambda item: (item[0][0], item[0][1], SHOWN_METRICS.index(item[0][2]))
+    ):
+        label = f"{metric}@{k}" if k else metric
+        out.append(f"  {site:<8} {task:<8} {label:<17}" + "".join(
+            f"{values.get(s, '-'):>22}" for s in strategies))
+    for (site, task), c in sorted(counts.items()):
+        out.append(f"  {site} {task}: {int(c.get('n_cases', 0)):,} cases over {int(c.get('n_cuts', 0))} cuts, "
+                   f"{c.get('cold_start_share', 0):.0%} of them on articles nobody had read before their cut")
+    for site in summary.unscored_sites:
+        out.append(f"  {site}: no evaluation cut scored yet (fewer than "
+                   f"{protocol.get('retrain_hours', 2)} hours of events after its first cut)")
+    return out
 
 
 def _strategies(summary: BuildSummary) -> list[str]:

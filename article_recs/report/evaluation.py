@@ -128,21 +128,38 @@ def metrics_per_strategy(evaluations: pd.DataFrame, k: int) -> str:
 
 
 def _metrics_table(latest: pd.DataFrame, strategies: list[str]) -> str:
+    latest = latest.assign(
+        ci_low=latest["ci_low"] if "ci_low" in latest else None,
+        ci_high=latest["ci_high"] if "ci_high" in latest else None,
+    )
     rows = latest.pivot_table(
         index=["site_id", "task", "metric", "k"], columns="strategy", values="value", aggfunc="first"
     ).reset_index()
+    intervals = {
+        (r["site_id"], r["task"], r["metric"], r["k"], r["strategy"]): (r["ci_low"], r["ci_high"])
+        for r in latest.to_dict("records")
+        if r["ci_low"] is not None and not pd.isna(r["ci_low"])
+    }
     head = "".join(f"<th>{escape(s)}</th>" for s in strategies)
     body = []
     for row in rows.to_dict("records"):
         name = row["metric"] if not row["k"] else f"{row['metric']}@{row['k']}"
-        fmt = ".0f" if row["metric"] == "n_cases" else (".2f" if row["metric"] == "mean_age_days" else ".3f")
+        fmt = (
+            ".0f" if row["metric"] in ("n_cases", "n_cuts")
+            else ".2f" if row["metric"] in ("mean_age_days", "cold_start_share") else ".3f"
+        )
         best = None
         if row["metric"] in ("hr", "ndcg", "mrr", "recall"):
             non_oracle = {s: row.get(s) for s in strategies if s != "oracle" and row.get(s) is not None}
             non_oracle = {s: v for s, v in non_oracle.items() if not math.isnan(v)}
             best = max(non_oracle, key=non_oracle.get) if non_oracle else None
+        def cell(strategy: str, row: dict = row, fmt: str = fmt) -> str:
+            ci = intervals.get((row["site_id"], row["task"], row["metric"], row["k"], strategy))
+            interval = f' <span class="ci">[{_num(ci[0])}, {_num(ci[1])}]</span>' if ci else ""
+            return f"{_num(row.get(strategy), fmt)}{interval}"
+
         cells = "".join(
-            f'<td class="{"best" if s == best else ""}">{_num(row.get(s), fmt)}</td>' for s in strategies
+            f'<td class="{"best" if s == best else ""}">{cell(s)}</td>' for s in strategies
         )
         body.append(
             f"<tr><td>{escape(row['site_id'])}</td><td>{escape(row['task'])}</td>"
@@ -152,7 +169,10 @@ def _metrics_table(latest: pd.DataFrame, strategies: list[str]) -> str:
         '<table class="metrics"><thead><tr><th>site</th><th>task</th><th>metric</th>'
         f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
         '<p class="note">Bold: the best strategy short of the oracle (the generator\'s own scores, the '
-        "ceiling on generated data).</p>"
+        "ceiling on generated data). In brackets: the 95% bootstrap interval over the cases (paired: every "
+        "strategy is resampled on the same cases). n_cases: the cases scored; n_cuts: the cuts they fall in; "
+        "cold_start_share: the share of cases whose target nobody had read before its cut, and "
+        "hr_cold_start the hit rate on those alone.</p>"
     )
 
 
@@ -283,6 +303,7 @@ table.registry { font-size: 11px; } table.registry td { text-align: left; white-
 table.registry td.error_message { white-space: normal; font-size: 10px; padding-left: 24px; }
 .scroll { overflow-x: auto; }
 tr.current td { background: #f0f7ff; } tr.failed td { color: #b00; }
+.ci { color: #777; font-size: 0.85em; }
 """
 
 
@@ -316,9 +337,11 @@ def render_report(data: ReportData, duckdb_path: str | Path, k: int = 10) -> str
         f"<style>{CSS}</style></head><body>"
         "<h1>article-recs: offline evaluation</h1>"
         f"<p class=\"meta\">Warehouse {escape(str(duckdb_path))}; {latest}; generated {generated}. "
-        "Every run holds out the last article_recs__holdout_hours, trains each strategy on what came before "
-        "and scores it on the held-out window: related = the next article read in a session, reader = the "
-        "articles each reader read in the held-out window.</p>"
+        "The evaluation is rolling, as production runs: every strategy is retrained at a cut every "
+        "article_recs__retrain_hours across the last article_recs__holdout_hours, and each held-out case is "
+        "scored against the lists of the cut that was being served when it happened - the same rows the API "
+        "serves. related = the next article read in a session, reader = the articles a reader read in the "
+        "hours after a cut and never before it.</p>"
         f"{missing}{body}</body></html>"
     )
 
