@@ -1,13 +1,17 @@
 """The recommender end to end on generated data (fixed seed): ONE dbt build of the recommender and evaluation
-marts, then three cheap reruns of the registry steps, shared by every test of this module.
+marts, then cheap reruns of the registry steps, shared by every test of this module.
 
-Runs (article_recs__models_to_keep = 2):
+Runs (article_recs__models_to_keep = 2, article_recs__as_of = AS_OF, on the two-hour grid, while the events go
+on for hours after it - the models must not see them):
 1. ``dbt build`` of everything model_registry and model_evaluations need (their data tests included);
 2. and 3. ``dbt run`` of recommendations, model_evaluations, model_registry: a new model version per
    (site, strategy) each time, so run 3 has to delete run 1's models and their rows;
 4. ``dbt run`` of als_lists (the ALS Python model) and its children with a broken ALS parameter: the
    Python model raises while training is set up (a real failure path, no test-only switch), dbt skips the
-   registry, the on-run-end hook records 'failed' rows, and the current models must stay current.
+   registry, the on-run-end hook records 'failed' rows, and the current models must stay current;
+5. ``dbt run --full-refresh`` of the recommender models four hours later (as_of = AS_OF + 4 h): AS_OF is then
+   an evaluation cut, computed from scratch with the later events in the warehouse - its lists must be the
+   lists served at run 1, row for row.
 """
 
 from __future__ import annotations
@@ -23,14 +27,6 @@ import pytest
 
 from article_recs.dbt_runner import run_dbt
 from article_recs.events.generate import GenerateConfig, generate
-from article_recs.recommend.candidates import candidate_articles, fill_gaps
-from article_recs.recommend.evaluation import evaluate, expand_default_lists
-from article_recs.recommend.item_knn import KnnParams, item_knn_lists
-from article_recs.recommend.popularity import (
-    popularity_recommendations,
-    popularity_scores,
-    reads_from_page_views,
-)
 
 pytestmark = pytest.mark.slow
 
@@ -48,6 +44,9 @@ BUILD = [
 ]
 RERUN = ["run", "--select", "recommendations", "model_evaluations", "model_registry"]
 BROKEN_ALS = {"article_recs__als_factors": "not-a-number"}
+AS_OF = pd.Timestamp("2026-11-20 12:00:00")
+LATER = AS_OF + pd.Timedelta(hours=4)
+LISTS_COLUMNS = "site_id, strategy, source_entity_type, source_entity_id, recommended_article_id, rank, score"
 
 
 @dataclass
@@ -56,6 +55,8 @@ class Runs:
     registry: list[pd.DataFrame] = field(default_factory=list)  # model_registry after each run
     rec_counts: list[pd.DataFrame] = field(default_factory=list)  # rows per model_id after each run
     failed_run_ok: bool | None = None
+    served_at_as_of: pd.DataFrame | None = None  # the current recommendations after run 1
+    evaluated_later: pd.DataFrame | None = None  # recommendation_lists at cut AS_OF, recomputed at LATER
 
     def query(self, sql: str) -> pd.DataFrame:
         con = duckdb.connect(str(self.path), read_only=True)
@@ -87,11 +88,19 @@ def runs(tmp_path_factory) -> Runs:
         "article_recs__article_metadata_path": f"{data}/articles/articles.csv",
         "article_recs__ground_truth_path": f"{data}/ground_truth",
         "article_recs__models_to_keep": KEEP,
+        "article_recs__as_of": str(AS_OF),
     }
     where = {"duckdb_path": work / "warehouse.duckdb", "target_path": work / "target"}
     result = Runs(work / "warehouse.duckdb")
     run_dbt(BUILD, dbt_vars=dbt_vars, **where)
     result.snapshot()
+    result.served_at_as_of = result.query(
+        f"""
+        select {", ".join("r." + c for c in LISTS_COLUMNS.split(", "))} from recommender.recommendations as r
+        inner join recommender.model_registry as m using (model_id)
+        where m.status = 'current'
+        """
+    )
     for _ in range(2):
         run_dbt(RERUN, dbt_vars=dbt_vars, **where)
         result.snapshot()
@@ -100,6 +109,14 @@ def runs(tmp_path_factory) -> Runs:
     )
     result.failed_run_ok = failed.ok
     result.snapshot()
+    run_dbt(
+        ["run", "--full-refresh", "--select", "recommender_sites+,+recommendation_lists"],
+        dbt_vars={**dbt_vars, "article_recs__as_of": str(LATER)},
+        **where,
+    )
+    result.evaluated_later = result.query(
+        f"select {LISTS_COLUMNS} from recommender.recommendation_lists where cut_at = '{AS_OF}'"
+    )
     return result
 
 
@@ -138,14 +155,14 @@ def test_als_and_item_knn_beat_popularity_on_next_in_session_and_the_oracle_beat
 
 def test_every_article_read_in_the_training_window_has_related_lists(runs: Runs) -> None:
     missing = runs.query(
-        """
+        f"""
         with read_in_window as (
             select distinct p.site_id, p.article_id
             from marts.page_views as p
             inner join recommender.recommender_sites as s on p.site_id = s.site_id
             where p.article_id is not null and p.domain_userid is not null
-                and p.start_tstamp <= s.as_of
-                and p.start_tstamp > s.as_of - s.training_window_days * interval 1 day
+                and p.start_tstamp < timestamp '{AS_OF}'
+                and p.start_tstamp >= timestamp '{AS_OF}' - s.training_window_days * interval 1 day
         ),
         current_lists as (
             select distinct r.site_id, r.strategy, r.source_entity_id
@@ -187,7 +204,7 @@ def test_lists_never_recommend_the_source_score_in_0_1_and_hold_at_most_n(runs: 
 
 def test_reader_lists_skip_what_the_reader_read_in_the_window(runs: Runs) -> None:
     read_again = runs.query(
-        """
+        f"""
         select r.model_id, r.source_entity_id, r.recommended_article_id
         from recommender.recommendations as r
         inner join recommender.recommender_sites as s on r.site_id = s.site_id
@@ -195,143 +212,52 @@ def test_reader_lists_skip_what_the_reader_read_in_the_window(runs: Runs) -> Non
             on r.site_id = p.site_id and r.source_entity_id = p.domain_userid
             and r.recommended_article_id = p.article_id
         where r.source_entity_type = 'reader'
-            and p.start_tstamp <= s.as_of
-            and p.start_tstamp > s.as_of - s.training_window_days * interval 1 day
+            and p.start_tstamp < timestamp '{AS_OF}'
+            and p.start_tstamp >= timestamp '{AS_OF}' - s.training_window_days * interval 1 day
         """
     )
     assert read_again.empty, read_again.head()
 
 
-# ------------------------------------------------------------------------------------------ SQL == Python
-def test_sql_item_knn_and_its_popularity_padding_match_the_python_reference(runs: Runs) -> None:
-    sites = runs.query("select * from recommender.recommender_sites")
-    training = runs.query("select * from recommender.recommender_training_interactions")
-    articles = runs.query("select * from marts.articles")
-    page_views = runs.query(
-        "select * from marts.page_views where article_id is not null and domain_userid is not null"
-    )
-    popularity = runs.query("select * from recommender.popularity_recommendations")
-    sql = runs.query("select * from recommender.item_knn_recommendations")
-    expected = []
-    for site in sites.to_dict("records"):
-        inter = training[training["site_id"] == site["site_id"]]
-        if inter.empty:
-            continue
-        as_of = pd.Timestamp(site["as_of"])
-        cands = candidate_articles(
-            articles[articles["site_id"] == site["site_id"]],
-            as_of,
-            site["max_article_age_days"],
-            site["decay_half_life_days"],
-        )
-        window = page_views[
-            (page_views["site_id"] == site["site_id"])
-            & (page_views["start_tstamp"] <= as_of)
-            & (page_views["start_tstamp"] > as_of - pd.Timedelta(days=float(site["training_window_days"])))
-        ]
-        params = KnnParams(
-            int(site["recs_per_source"]),
-            int(site["knn_max_reads_per_reader"]),
-            int(site["knn_min_co_readers"]),
-            int(site["knn_reader_neighbours"]),
-        )
-        own = item_knn_lists(inter, cands, params, site["site_id"], read=window)
-        sources = pd.concat(
-            [
-                pd.DataFrame(
-                    {"source_entity_id": window["article_id"].unique(), "source_entity_type": "article"}
-                ),
-                pd.DataFrame(
-                    {"source_entity_id": inter["domain_userid"].unique(), "source_entity_type": "reader"}
-                ),
-            ]
-        ).assign(site_id=site["site_id"], strategy="item_knn")
-        fallback = popularity[popularity["site_id"] == site["site_id"]].rename(
-            columns={"recommended_article_id": "article_id"}
-        )
-        expected.append(fill_gaps(own, sources, fallback, params.recs_per_source, read=window))
-    python = pd.concat(expected, ignore_index=True)
-    keys = ["site_id", "source_entity_type", "source_entity_id", "rank"]
-    both = python.merge(sql, on=keys, how="outer", suffixes=("_py", "_sql"), indicator=True)
-    assert (both["_merge"] == "both").all(), both["_merge"].value_counts()
-    assert (both["recommended_article_id_py"] == both["recommended_article_id_sql"]).all()
-    # SQL ages are whole seconds (datediff), Python's exact: decays differ in the 8th digit
-    np.testing.assert_allclose(both["score_sql"], both["score_py"], rtol=1e-6)
+# ----------------------------------------------------------------------------- evaluated is what is served
+def test_the_lists_served_at_a_cut_are_the_lists_evaluated_at_that_cut(runs: Runs) -> None:
+    served = runs.served_at_as_of.sort_values(LISTS_COLUMNS.split(", ")).reset_index(drop=True)
+    evaluated = runs.evaluated_later.sort_values(LISTS_COLUMNS.split(", ")).reset_index(drop=True)
+    assert len(served) > 1000 and set(served["strategy"]) == set(STRATEGIES)
+    pd.testing.assert_frame_equal(served, evaluated, check_dtype=False)
 
 
-def test_sql_metrics_agree_with_python_evaluate(runs: Runs) -> None:
+def test_rolling_evaluation_scores_every_cut_of_the_holdout_with_intervals(runs: Runs) -> None:
     ev = _latest_evaluation(runs)
-    eval_sites = runs.query("select * from evaluation.eval_sites")
-    articles = runs.query("select * from marts.articles")
-    recs = runs.query("select * from evaluation.eval_recommendations")
-    pairs = runs.query("select * from evaluation.eval_next_in_session_pairs")
-    holdout = runs.query("select * from evaluation.eval_reader_holdout")
-    cands = pd.concat(
-        [
-            candidate_articles(
-                articles[articles["site_id"] == s["site_id"]],
-                pd.Timestamp(s["as_of"]),
-                s["max_article_age_days"],
-                s["decay_half_life_days"],
-            )
-            for s in eval_sites.to_dict("records")
-        ]
+    counts = ev[ev["metric"].isin(["n_cases", "n_cuts"])].pivot_table(
+        index=["site_id", "strategy", "task"], columns="metric", values="value"
     )
-    (cut,) = eval_sites["as_of"].unique()
-    python = evaluate(recs, pairs, holdout, articles=articles, candidates=cands, as_of=pd.Timestamp(cut))
-    keys = ["site_id", "strategy", "task", "metric", "k"]
-    both = python.merge(ev, on=keys, how="outer", suffixes=("_py", "_sql"), indicator=True)
-    assert (both["_merge"] == "both").all(), both[both["_merge"] != "both"][keys + ["_merge"]]
-    np.testing.assert_allclose(both["value_sql"], both["value_py"], rtol=1e-6, atol=1e-9)
+    # 24 hours of hold-out every 2 hours: 12 grid cuts, the latest one's window not over yet at AS_OF
+    assert (counts["n_cuts"] == 11).all(), counts
+    assert (counts["n_cases"] > 50).all()
+    with_ci = ev[ev["metric"].isin(["hr", "ndcg", "mrr", "recall"])]
+    assert with_ci["ci_low"].notna().all() and with_ci["ci_high"].notna().all()
+    assert (with_ci["ci_low"] <= with_ci["value"] + 1e-12).all()
+    assert (with_ci["value"] <= with_ci["ci_high"] + 1e-12).all()
+    assert (with_ci["ci_high"] > with_ci["ci_low"]).any()
+    share = ev[ev["metric"] == "cold_start_share"]["value"]
+    assert share.between(0, 1).all()
 
 
-def test_sql_popularity_at_the_cut_matches_the_python_reference_expanded_per_source(runs: Runs) -> None:
-    eval_sites = runs.query("select * from evaluation.eval_sites")
-    articles = runs.query("select * from marts.articles")
-    page_views = runs.query("select * from marts.page_views where article_id is not null")
-    pairs = runs.query("select * from evaluation.eval_next_in_session_pairs")
-    holdout = runs.query("select * from evaluation.eval_reader_holdout")
-    sql = runs.query("select * from evaluation.eval_popularity_recommendations")
-    reads = reads_from_page_views(page_views)
-    expected = []
-    for site in eval_sites.to_dict("records"):
-        cut = pd.Timestamp(site["as_of"])
-        site_reads = reads[reads["site_id"] == site["site_id"]]
-        if site_reads.empty:
-            continue
-        cands = candidate_articles(
-            articles[articles["site_id"] == site["site_id"]], cut, site["max_article_age_days"], 1.0
-        )
-        top = popularity_recommendations(
-            popularity_scores(
-                site_reads,
-                cut,
-                site["popularity_window_days"],
-                site["popularity_half_life_days"],
-                site["popularity_top_n"],
-                cands,
-            )
-        )
-        window = site_reads[
-            (site_reads["read_at"] <= cut)
-            & (site_reads["read_at"] > cut - pd.Timedelta(days=float(site["training_window_days"])))
-            & site_reads["domain_userid"].notna()
-        ]
-        expected.append(
-            expand_default_lists(
-                top,
-                pairs[pairs["site_id"] == site["site_id"]],
-                holdout[holdout["site_id"] == site["site_id"]],
-                int(site["recs_per_source"]),
-                read=window,
-            )
-        )
-    python = pd.concat(expected, ignore_index=True)
-    keys = ["site_id", "task", "source_entity_id", "rank"]
-    both = python.merge(sql, on=keys, how="outer", suffixes=("_py", "_sql"), indicator=True)
-    assert (both["_merge"] == "both").all(), both["_merge"].value_counts()
-    assert (both["recommended_article_id_py"] == both["recommended_article_id_sql"]).all()
-    np.testing.assert_allclose(both["score_sql"], both["score_py"], rtol=1e-6)
+def test_no_case_is_scored_against_a_model_that_saw_it(runs: Runs) -> None:
+    leaks = runs.query(
+        """
+        select count(*) as n from evaluation.eval_related_cases as c
+        inner join recommender.recommender_cut_reads as r
+            on c.site_id = r.site_id and c.cut_at = r.cut_at and c.domain_userid = r.domain_userid
+            and c.target_article_id = r.article_id and r.first_read_at >= c.cut_at
+        """
+    )
+    assert int(leaks["n"].iloc[0]) == 0
+    late = runs.query(
+        "select count(*) as n from recommender.recommender_cut_reads where last_read_at >= cut_at"
+    )
+    assert int(late["n"].iloc[0]) == 0
 
 
 # ------------------------------------------------------------------------------------------ the registry

@@ -103,6 +103,21 @@ strategies as (
 
 ),
 
+served_defaults as (
+
+    select
+        site_id,
+        cut_at,
+        strategy,
+        recommended_article_id,
+        rank,
+        1 as below
+
+    from served_lists
+    where source_entity_type = 'default'
+
+),
+
 -- ----------------------------------------------------------------------------- related: next in session
 related_own as (
 
@@ -132,48 +147,37 @@ related_default as (
         cases.site_id,
         cases.cut_at,
         cases.case_id,
-        defaults.strategy,
+        default_lists.strategy,
         min(
             case
-                when defaults.recommended_article_id = cases.target_article_id
-                    then defaults.rank - coalesce(source_in_default.below, 0)
+                when default_lists.recommended_article_id = cases.target_article_id
+                    then default_lists.rank - coalesce(source_in_default.below, 0)
             end
         ) as hit_rank
 
     from related_cases as cases
-    inner join served_lists as defaults
+    inner join served_lists as default_lists
         on
-            cases.site_id = defaults.site_id
-            and cases.cut_at = defaults.cut_at
-            and defaults.source_entity_type = 'default'
+            cases.site_id = default_lists.site_id
+            and cases.cut_at = default_lists.cut_at
+            and default_lists.source_entity_type = 'default'
     left join related_own as own
         on
             cases.site_id = own.site_id
             and cases.cut_at = own.cut_at
             and cases.case_id = own.case_id
-            and defaults.strategy = own.strategy
-    left join (
-        select
-            site_id,
-            cut_at,
-            strategy,
-            recommended_article_id,
-            rank,
-            1 as below
-
-        from served_lists
-        where source_entity_type = 'default'
-    ) as source_in_default
+            and default_lists.strategy = own.strategy
+    left join served_defaults as source_in_default
         on
-            defaults.site_id = source_in_default.site_id
-            and defaults.cut_at = source_in_default.cut_at
-            and defaults.strategy = source_in_default.strategy
+            default_lists.site_id = source_in_default.site_id
+            and default_lists.cut_at = source_in_default.cut_at
+            and default_lists.strategy = source_in_default.strategy
             and cases.source_article_id = source_in_default.recommended_article_id
-            and source_in_default.rank < defaults.rank
+            and default_lists.rank > source_in_default.rank
     where
         own.case_id is null
-        and defaults.recommended_article_id <> cases.source_article_id
-    group by cases.site_id, cases.cut_at, cases.case_id, defaults.strategy
+        and default_lists.recommended_article_id <> cases.source_article_id
+    group by cases.site_id, cases.cut_at, cases.case_id, default_lists.strategy
 
 ),
 

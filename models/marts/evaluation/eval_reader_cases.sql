@@ -58,8 +58,8 @@ read_in_window as (
         on
             known_readers.site_id = page_views.site_id
             and known_readers.domain_userid = page_views.domain_userid
-            and page_views.start_tstamp >= cuts.cut_at
-            and page_views.start_tstamp < cuts.eval_window_end
+            and cuts.cut_at <= page_views.start_tstamp
+            and cuts.eval_window_end > page_views.start_tstamp
 
 ),
 
@@ -77,7 +77,7 @@ read_before as (
             read_in_window.site_id = page_views.site_id
             and read_in_window.domain_userid = page_views.domain_userid
             and read_in_window.article_id = page_views.article_id
-            and page_views.start_tstamp < read_in_window.cut_at
+            and read_in_window.cut_at > page_views.start_tstamp
 
 ),
 

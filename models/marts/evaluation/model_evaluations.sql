@@ -122,15 +122,15 @@ case_weights as (
 
     -- Poisson(1) draws by the inverse CDF of a seeded uniform per (case, sample)
     select
-        keys.case_key,
-        keys.sample_id,
+        draws.case_key,
+        draws.sample_id,
         case
-            when keys.u < 0.36788 then 0
-            when keys.u < 0.73576 then 1
-            when keys.u < 0.91970 then 2
-            when keys.u < 0.98101 then 3
-            when keys.u < 0.99634 then 4
-            when keys.u < 0.99941 then 5
+            when draws.u < 0.36788 then 0
+            when draws.u < 0.73576 then 1
+            when draws.u < 0.91970 then 2
+            when draws.u < 0.98101 then 3
+            when draws.u < 0.99634 then 4
+            when draws.u < 0.99941 then 5
             else 6
         end as weight
 
@@ -144,7 +144,7 @@ case_weights as (
             ])) }} as u
         from (select distinct case_key from case_values) as case_values
         cross join samples
-    ) as keys
+    ) as draws
 
 ),
 

@@ -24,7 +24,7 @@ with
 
 cuts as (
 
-    select * from {{ ref('recommender_cuts') }} as cuts
+    select * from {{ ref('recommender_cuts') }} as cuts  -- noqa: AL05
     {{ cuts_to_build() }}
 
 ),
@@ -56,7 +56,8 @@ reads as (
         training_interactions.article_id,
         {{ log1p('training_interactions.dwell_s') }} as weight,
         row_number() over (
-            partition by training_interactions.site_id, training_interactions.cut_at, training_interactions.domain_userid
+            partition by
+                training_interactions.site_id, training_interactions.cut_at, training_interactions.domain_userid
             order by training_interactions.last_read_at desc, training_interactions.article_id desc
         ) as reader_recency,
         cuts.knn_max_reads_per_reader
@@ -174,7 +175,7 @@ neighbours as (
         scored.*,
         row_number() over (
             partition by scored.site_id, scored.cut_at, scored.source_article_id
-            order by scored.score desc, scored.recommended_article_id
+            order by scored.score desc, scored.recommended_article_id asc
         ) as neighbour_rank
 
     from scored
@@ -255,7 +256,11 @@ reader_scores as (
             and capped_reads.domain_userid = already_read.domain_userid
             and reader_neighbours.recommended_article_id = already_read.article_id
     where already_read.article_id is null
-    group by capped_reads.site_id, capped_reads.cut_at, capped_reads.domain_userid, reader_neighbours.recommended_article_id
+    group by
+        capped_reads.site_id,
+        capped_reads.cut_at,
+        capped_reads.domain_userid,
+        reader_neighbours.recommended_article_id
 
 ),
 
@@ -265,7 +270,7 @@ reader_ranked as (
         reader_scores.*,
         row_number() over (
             partition by reader_scores.site_id, reader_scores.cut_at, reader_scores.domain_userid
-            order by reader_scores.score desc, reader_scores.recommended_article_id
+            order by reader_scores.score desc, reader_scores.recommended_article_id asc
         ) as rank
 
     from reader_scores

@@ -80,18 +80,18 @@ evaluations as (
 als_runs as (
 
     select
-        site_id,
-        max(n_interactions) as n_interactions,
-        max(n_readers) as n_readers,
-        max(n_articles) as n_articles,
-        max(train_seconds) as train_seconds
+        als_lists.site_id,
+        max(als_lists.n_interactions) as n_interactions,
+        max(als_lists.n_readers) as n_readers,
+        max(als_lists.n_articles) as n_articles,
+        max(als_lists.train_seconds) as train_seconds
 
     from {{ ref('als_lists') }} as als_lists
-    where exists (
-        select 1 from sites
-        where als_lists.site_id = sites.site_id and als_lists.cut_at = sites.cut_at
-    )
-    group by site_id
+    inner join sites
+        on
+            als_lists.site_id = sites.site_id
+            and als_lists.cut_at = sites.cut_at
+    group by als_lists.site_id
 
 ),
 

@@ -10,7 +10,7 @@ with
 
 cuts as (
 
-    select * from {{ ref('recommender_cuts') }} as cuts
+    select * from {{ ref('recommender_cuts') }} as cuts  -- noqa: AL05
     {{ cuts_to_build() }}
 
 ),
@@ -60,7 +60,7 @@ ranked as (
         decayed_dwell.popularity,
         row_number() over (
             partition by decayed_dwell.site_id, decayed_dwell.cut_at
-            order by decayed_dwell.popularity desc, decayed_dwell.article_id
+            order by decayed_dwell.popularity desc, decayed_dwell.article_id asc
         ) as popularity_rank,
         max(decayed_dwell.popularity) over (
             partition by decayed_dwell.site_id, decayed_dwell.cut_at

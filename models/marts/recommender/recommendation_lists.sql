@@ -24,7 +24,7 @@ with
 
 cuts as (
 
-    select * from {{ ref('recommender_cuts') }} as cuts
+    select * from {{ ref('recommender_cuts') }}
     {{ cuts_to_build() }}
 
 ),
@@ -165,6 +165,17 @@ own_defaults as (
 
 ),
 
+defaulted_strategies as (
+
+    select distinct
+        site_id,
+        cut_at,
+        strategy
+
+    from own_defaults
+
+),
+
 borrowed_defaults as (
 
     select
@@ -177,7 +188,7 @@ borrowed_defaults as (
 
     from fallback
     cross join strategies
-    left join (select distinct site_id, cut_at, strategy from own_defaults) as has_default
+    left join defaulted_strategies as has_default
         on
             fallback.site_id = has_default.site_id
             and fallback.cut_at = has_default.cut_at

@@ -10,7 +10,7 @@ with
 
 cuts as (
 
-    select * from {{ ref('recommender_cuts') }} as cuts
+    select * from {{ ref('recommender_cuts') }}
     {{ cuts_to_build() }}
 
 ),
@@ -51,10 +51,11 @@ read_filtered as (
 
 ),
 
-{#- The reader and article thresholds are window counts over the filtered reads, not joins back to grouped
-    copies of them: Postgres misestimates such self-joins as one row and plans nested loops that take
-    minutes on the demo data. -#}
 article_counted as (
+
+    {#- The reader and article thresholds are window counts over the filtered reads, not joins back to grouped
+        copies of them: Postgres misestimates such self-joins as one row and plans nested loops that take
+        minutes on the demo data. -#}
 
     select
         read_filtered.*,
