@@ -2,11 +2,11 @@
 
 - ``scan``: DuckDB's ``select count(*)`` over the events reader (the floor of any build);
 - ``profile``: one compiled model's SQL with DuckDB's JSON profiling on, and its costliest operators;
-- ``als``: the ``als_lists`` dbt Python model, called the way dbt calls it
-  (``model(dbt, session)`` with ``dbt.ref`` giving DuckDB relations of the built warehouse, then the frame
-  written back as a table), against bare ``implicit`` (fit, ``similar_items`` for every item, ``recommend``
-  for every reader) on the same per-site confidence matrices, built from the warehouse's
-  ``recommender_training_interactions``.
+- ``als``: the ``als_lists`` dbt Python model, called the way dbt calls it on a full build
+  (``model(dbt, session)`` with ``dbt.ref`` giving DuckDB relations of the built warehouse, not incremental:
+  every cut of ``recommender_cuts`` is fitted; then the table written back), against bare ``implicit`` (fit,
+  ``similar_items`` for every item, ``recommend`` for every reader) on the same confidence matrices, one per
+  (site, cut), built from the warehouse's ``recommender_training_interactions``.
 
 ``python -m article_recs.bench.probe {scan,profile,als} ...`` prints one JSON object on its last line.
 """
@@ -152,7 +152,10 @@ class _Config:
 
 
 class _Dbt:
-    """What a dbt-duckdb Python model sees as ``dbt``: ``ref`` (a DuckDB relation) and ``config``."""
+    """What a dbt-duckdb Python model sees as ``dbt``: ``ref`` (a DuckDB relation), ``config``, ``this`` and
+    ``is_incremental`` (False: a full build, every cut computed)."""
+
+    is_incremental = False
 
     def __init__(self, con: Any, manifest: dict, node: dict) -> None:
         self._con = con
@@ -160,11 +163,15 @@ class _Dbt:
             n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")
         }
         self.config = _Config(node["config"])
+        self.this = self._relation(node)
+
+    @staticmethod
+    def _relation(node: dict) -> str:
+        return f'"{node["database"]}"."{node["schema"]}"."{node.get("alias") or node["name"]}"'
 
     def ref(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        n = self._by_name[name]  # as dbt-duckdb's local environment does (a view works too)
-        relation = f'"{n["database"]}"."{n["schema"]}"."{n.get("alias") or n["name"]}"'
-        return self._con.query(f"select * from {relation}")
+        # as dbt-duckdb's local environment does (a view works too)
+        return self._con.query(f"select * from {self._relation(self._by_name[name])}")
 
 
 def _load_model(project_dir: Path, node: dict):
@@ -203,6 +210,19 @@ def _cprofile_top(
     return rows[:top]
 
 
+def _site_matrices(matrices: dict, serving: dict) -> dict[str, dict]:
+    """Per site: the (site, cut) matrices fitted (``cuts``), their non-zero cells summed (``interactions``),
+    and the size of the serving cut's matrix, the model served (``readers`` x ``articles``)."""
+    sites: dict[str, dict] = {}
+    for (site, cut_at), m in matrices.items():
+        entry = sites.setdefault(site, {"cuts": 0, "interactions": 0, "readers": 0, "articles": 0})
+        entry["cuts"] += 1
+        entry["interactions"] += int(m.nnz)
+        if serving.get(site) == cut_at:
+            entry.update(readers=int(m.shape[0]), articles=int(m.shape[1]))
+    return sites
+
+
 def als(
     db: str,
     manifest_path: str,
@@ -212,6 +232,7 @@ def als(
 ) -> dict:
     import duckdb
     import numpy as np
+    import pandas as pd
     from threadpoolctl import threadpool_limits
 
     from article_recs.dbt_runner import PROJECT_DIR
@@ -228,11 +249,13 @@ def als(
     params = RecommenderParams.from_vars(shim.config.meta_get("recommender_vars"))
     n = params.recs_per_source
 
-    # the training matrix of every site, as the model builds it (not timed: both sides start from it)
+    # the training matrix of every (site, cut), as the model builds it (not timed: both sides start from it)
     training = shim.ref("recommender_training_interactions").df()
+    serving_cuts = shim.ref("recommender_cuts").filter("is_serving").project("site_id, cut_at")
+    serving = {str(site): pd.Timestamp(cut_at) for site, cut_at in serving_cuts.fetchall()}
     matrices = {}
-    for site, rows in training.groupby("site_id", sort=True):
-        matrices[str(site)] = build_user_items(rows, params.als_alpha)[0]
+    for (site, cut_at), rows in training.groupby(["site_id", "cut_at"], sort=True):
+        matrices[(str(site), pd.Timestamp(cut_at))] = build_user_items(rows, params.als_alpha)[0]
 
     runs: list[dict] = []
     for _ in range(max(1, repeats)):  # model and bare interleaved
@@ -294,10 +317,7 @@ def als(
         "cprofile": {"path": cprofile_out, "top": profile_top} if cprofile_out else None,
         "model": model_name,
         "runs": runs,
-        "sites": {
-            s: {"readers": int(m.shape[0]), "articles": int(m.shape[1]), "interactions": int(m.nnz)}
-            for s, m in matrices.items()
-        },
+        "sites": _site_matrices(matrices, serving),
         "training_rows": len(training),
         "params": {
             k: v for k, v in params.to_dict().items() if k.startswith("als_") or k == "recs_per_source"

@@ -20,7 +20,7 @@ NOTES = (
     "larger of the kernel's max RSS of the dbt process (DuckDB and the Python models run inside it) and "
     "a sampled sum over its process tree.",
     "- ALS: the dbt Python model's `model(dbt, session)`, called the way dbt calls it in a process of its "
-    "own, against bare implicit on the same per-site matrices (implicit's threads as configured, BLAS "
+    "own, against bare implicit on the same per-(site, cut) matrices (implicit's threads as configured, BLAS "
     "at 1 thread, as in the wrapper).",
 )
 VARIANT_LABELS = {
@@ -376,6 +376,22 @@ def _column_text(costs: dict | None) -> list[str]:
     ]
 
 
+#: the SQL model that pads every strategy's own lists (ALS's among them), at every cut
+PADDING_MODEL = "recommendation_lists"
+
+
+def _als_site_text(site: str, v: dict) -> str:
+    """One site of the ALS probe: per (site, cut) fits since the models are keyed by cut (``cuts``: the
+    matrices fitted, ``interactions`` summed over them, the size of the serving cut's matrix)."""
+    size = f"{v['readers']:,} readers × {v['articles']:,} articles"
+    if "cuts" not in v:  # results of the per-site model, before the cuts
+        return f"{site}: {size}, {v['interactions']:,} interactions"
+    return (
+        f"{site}: {v['cuts']} cuts fitted, {v['interactions']:,} interactions in all; "
+        f"the serving cut's matrix {size}"
+    )
+
+
 def _cprofile_text(als: dict) -> list[str]:
     """The costliest calls inside one profiled call of the ALS model (below the model's own wrappers)."""
     top = ((als.get("cprofile") or {}).get("top")) or []
@@ -454,21 +470,17 @@ def details(results: dict) -> list[str]:
             ]
         als = t.get("als") or {}
         if "model_wall_s" in als:
-            sites = ", ".join(
-                f"{s}: {v['readers']:,} readers × {v['articles']:,} articles, "
-                f"{v['interactions']:,} interactions"
-                for s, v in als.get("sites", {}).items()
-            )
+            sites = ", ".join(_als_site_text(s, v) for s, v in als.get("sites", {}).items())
             rows = int(als["runs"][0].get("rows", 0)) if als.get("runs") else 0
             nodes = {
                 n["name"]: n["seconds"]
                 for n in ((t.get("full_build") or {}).get("breakdown") or {}).get("nodes", [])
             }
             padding = ""
-            if als.get("model") == "als_lists" and "als_recommendations" in nodes:
+            if als.get("model") == "als_lists" and PADDING_MODEL in nodes:
                 padding = (
-                    f" Popularity padding is SQL downstream (`als_recommendations`, as for item-kNN): "
-                    f"{fmt_s(nodes['als_recommendations'])} in the build."
+                    f" Padding is SQL downstream, one model for every strategy and cut "
+                    f"(`{PADDING_MODEL}`): {fmt_s(nodes[PADDING_MODEL])} in the build."
                 )
             out.append(
                 f"- **{label}, ALS** ({sites}): bare fit {fmt_s(als.get('bare_fit_wall_s'))}, similar_items "

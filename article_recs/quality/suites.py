@@ -52,15 +52,13 @@ UUID_REGEX = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9
 #: a well-formed enriched TSV line has this many fields
 ENRICHED_FIELDS = 131
 
-STRATEGIES = ("als", "item_knn", "popularity")
-#: strategies that write related-article lists (source_entity_type = 'article'); popularity writes 'default'
-RELATED_STRATEGIES = ("als", "item_knn")
 SOURCE_ENTITY_TYPES = ("article", "reader", "default")
 EVALUATION_TASKS = ("related", "reader")
 #: metrics that are not shares in [0, 1]: name -> (min, max); None = unbounded. Every other metric is a share.
 NON_SHARE_METRICS: dict[str, tuple[float | None, float | None]] = {
     "mean_age_days": (0, None),
     "n_cases": (0, None),
+    "n_cuts": (0, None),
 }
 
 
@@ -80,7 +78,6 @@ class QualityParams:
     heartbeat_s: int = 10  # article_recs__heartbeat
     recs_per_source: int = 10  # article_recs__recs_per_source (per-site values from recommender_sites win)
     popularity_top_n: int = 50  # article_recs__popularity_top_n (idem)
-    training_window_days: int = 28  # article_recs__training_window_days (idem)
     as_of: str | None = None  # article_recs__as_of
     #: raw events: share (%) of lines allowed to break a rule (malformed lines are quarantined, not lost)
     raw_tolerance_pct: float = 1.0
@@ -89,14 +86,10 @@ class QualityParams:
     #: interactions: average engaged seconds per read above this is not a human reading (4 hours)
     max_dwell_per_read_s: int = 4 * 3600
     max_rows: int = 500_000
-    #: strategies every site must have (recommendations, evaluations); None: all three on DuckDB, and
-    #: item_knn + popularity on PostgreSQL (dbt-postgres has no Python models: no ALS there)
+    #: strategies every site must have (recommendations, evaluations); None: the strategies of the warehouse
+    #: (:func:`project_strategies`: what the project built there, e.g. no ALS on PostgreSQL, where dbt has no
+    #: Python models)
     strategies: tuple[str, ...] | None = None
-
-    def strategies_for(self, warehouse_kind: str) -> tuple[str, ...]:
-        if self.strategies is not None:
-            return tuple(self.strategies)
-        return tuple(s for s in STRATEGIES if warehouse_kind != "postgres" or s != "als")
 
     @property
     def raw_mostly(self) -> float:
@@ -118,7 +111,6 @@ class QualityParams:
             ("heartbeat_s", "article_recs__heartbeat"),
             ("recs_per_source", "article_recs__recs_per_source"),
             ("popularity_top_n", "article_recs__popularity_top_n"),
-            ("training_window_days", "article_recs__training_window_days"),
             ("as_of", "article_recs__as_of"),
             # the quality checks' own knobs, when the project sets them
             ("raw_tolerance_pct", "article_recs__quality_raw_tolerance_pct"),
@@ -595,9 +587,32 @@ def plan_interactions(suite: str, relation: str, catalog: Catalog, params: Quali
 
 # ------------------------------------------------------------------------------------------- recommendations
 ARTICLES = "marts.articles"
-INTERACTIONS = "marts.interactions"
 RECOMMENDER_SITES = "recommender.recommender_sites"
+RECOMMENDER_CUTS = "recommender.recommender_cuts"
+CUT_READS = "recommender.recommender_cut_reads"
+RECOMMENDATION_LISTS = "recommender.recommendation_lists"
 MODEL_REGISTRY = "recommender.model_registry"
+#: where the strategies of the warehouse are read from, the first that exists: every strategy ever registered
+#: (a failed attempt too: a strategy that never succeeded on a site is missing there), else every strategy
+#: the lists hold
+STRATEGY_SOURCES = (MODEL_REGISTRY, RECOMMENDATION_LISTS)
+
+
+def project_strategies(catalog: Catalog, params: QualityParams) -> tuple[tuple[str, ...], str | None]:
+    """The strategies every site must have, and the relation they were read from: ``params.strategies`` when
+    set (source None), else the distinct strategies of the first of :data:`STRATEGY_SOURCES` that exists.
+    Strategies are data (a new one is a new model, not a change here). Empty when none exists."""
+    if params.strategies is not None:
+        return tuple(params.strategies), None
+    for relation in STRATEGY_SOURCES:
+        if "strategy" not in (catalog.columns(relation) or frozenset()):
+            continue
+        names = catalog.scalar(
+            f"select string_agg(strategy, ',') from "
+            f"(select distinct strategy from {relation} where strategy is not null) as strategies"
+        )
+        return tuple(sorted(str(names).split(","))) if names else (), relation
+    return (), None
 
 
 def _current_models_sql(relation: str, catalog: Catalog) -> str:
@@ -612,32 +627,15 @@ def _current_models_sql(relation: str, catalog: Catalog) -> str:
     )
 
 
-def _window_sites_sql(catalog: Catalog, params: QualityParams) -> str:
-    """One row per site: as_of and training_window_days (recommender_sites when built, else the latest read
-    and the var)."""
-    if catalog.columns(RECOMMENDER_SITES) is not None:
-        return f"select site_id, as_of, training_window_days from {RECOMMENDER_SITES}"
-    as_of = (
-        f"cast({sql_literal(params.as_of)} as timestamp)"
-        if params.as_of
-        else (f"(select max(last_read_at) from {INTERACTIONS})")
-    )
-    return (
-        f"select distinct site_id, {as_of} as as_of, {int(params.training_window_days)} as "
-        f"training_window_days from {INTERACTIONS}"
-    )
-
-
-def _read_in_window_sql(catalog: Catalog, params: QualityParams) -> str:
-    return f"""
-        select distinct interactions.site_id, interactions.article_id
-        from {INTERACTIONS} as interactions
-        inner join ({_window_sites_sql(catalog, params)}) as sites
-            on interactions.site_id = sites.site_id
-        where
-            interactions.last_read_at <= sites.as_of
-            and interactions.last_read_at > sites.as_of - sites.training_window_days * interval '1 day'
-    """
+#: the articles read in the serving cut's training window, per site: the sources that get a related list
+#: (recommendation_lists: every article of recommender_cut_reads at the cut)
+READ_AT_SERVING_CUT_SQL = f"""
+    select distinct cut_reads.site_id, cut_reads.article_id
+    from {CUT_READS} as cut_reads
+    inner join {RECOMMENDER_CUTS} as cuts
+        on cut_reads.site_id = cuts.site_id and cut_reads.cut_at = cuts.cut_at
+    where cuts.is_serving
+"""
 
 
 def plan_recommendations(suite: str, relation: str, catalog: Catalog, params: QualityParams) -> SuitePlan:
@@ -652,15 +650,26 @@ def plan_recommendations(suite: str, relation: str, catalog: Catalog, params: Qu
         "rank",
         "score",
     )
+    strategies, strategy_source = project_strategies(catalog, params)
+    plan.context["strategies"] = list(strategies)
+    plan.context["strategies_from"] = strategy_source or "params"
+    allowed = []
+    if strategies:
+        allowed.append(
+            Check(
+                "strategy_allowed",
+                "in_set",
+                f"strategy must be one of {', '.join(strategies)}"
+                + (f" (the strategies of {strategy_source})" if strategy_source else ""),
+                column="strategy",
+                value_set=strategies,
+            )
+        )
+    else:
+        plan.notes.append(f"{suite}: strategies not checked: no {' or '.join(STRATEGY_SOURCES)} yet")
     checks = [
         *not_null(columns),
-        Check(
-            "strategy_allowed",
-            "in_set",
-            f"strategy must be one of {', '.join(STRATEGIES)}",
-            column="strategy",
-            value_set=STRATEGIES,
-        ),
+        *allowed,
         Check(
             "source_entity_type_allowed",
             "in_set",
@@ -863,73 +872,69 @@ def plan_recommendations(suite: str, relation: str, catalog: Catalog, params: Qu
         optional=(MODEL_REGISTRY,),
     )
 
-    # --- every article read in the training window has a related list, per related strategy of its site,
-    # from the models serving now
-    strategies = params.strategies_for(catalog.kind)
-    related = tuple(s for s in strategies if s in RELATED_STRATEGIES)
+    # --- every article read in the serving cut's training window has a related list from every strategy
+    # served on its site (every strategy pads one for each: recommendation_lists), from the models serving now
     current = _current_models_sql(relation, catalog)
-    plan.context["strategies"] = list(strategies)
     plan.context["current_models_only"] = current != relation
     window_needs: dict[str, tuple[str, ...]] = {
         relation: columns,
-        INTERACTIONS: ("site_id", "article_id", "last_read_at"),
+        RECOMMENDER_CUTS: ("site_id", "cut_at", "is_serving"),
+        CUT_READS: ("site_id", "cut_at", "article_id"),
     }
-    if related:
-        coverage_sql = f"""
-            with read_in_window as ({_read_in_window_sql(catalog, params)}),
-            current_recs as (select * from {current} as recs),
-            site_strategies as (
-                select distinct site_id, strategy from current_recs
-                where strategy in ({in_list(related)})
-            ),
-            related_lists as (
-                select distinct site_id, strategy, source_entity_id
-                from current_recs
-                where source_entity_type = 'article'
-            )
-            select
-                read_in_window.site_id,
-                site_strategies.strategy,
-                read_in_window.article_id,
-                related_lists.source_entity_id is not null as has_related_list
-            from read_in_window
-            inner join site_strategies
-                on read_in_window.site_id = site_strategies.site_id
-            left join related_lists
-                on
-                    related_lists.site_id = read_in_window.site_id
-                    and related_lists.strategy = site_strategies.strategy
-                    and related_lists.source_entity_id = read_in_window.article_id
-        """
-        gate(
-            plan,
-            Frame(
-                "coverage",
-                "articles read in the window",
-                "articles read in the window x strategy",
-                coverage_sql,
-                (
-                    Check(
-                        "read_articles_have_recommendations",
-                        "true",
-                        "every article read in the training window must have related recommendations "
-                        f"from each related strategy of its site ({', '.join(related)})",
-                        column="has_related_list",
-                        problem="have none",
-                    ),
-                ),
-                needs=window_needs,
-                example_columns=("site_id", "strategy", "article_id"),
-            ),
-            catalog,
+    coverage_sql = f"""
+        with read_at_cut as ({READ_AT_SERVING_CUT_SQL}),
+        current_recs as (select * from {current} as recs),
+        site_strategies as (select distinct site_id, strategy from current_recs),
+        related_lists as (
+            select distinct site_id, strategy, source_entity_id
+            from current_recs
+            where source_entity_type = 'article'
         )
+        select
+            read_at_cut.site_id,
+            site_strategies.strategy,
+            read_at_cut.article_id,
+            related_lists.source_entity_id is not null as has_related_list
+        from read_at_cut
+        inner join site_strategies
+            on read_at_cut.site_id = site_strategies.site_id
+        left join related_lists
+            on
+                related_lists.site_id = read_at_cut.site_id
+                and related_lists.strategy = site_strategies.strategy
+                and related_lists.source_entity_id = read_at_cut.article_id
+    """
+    gate(
+        plan,
+        Frame(
+            "coverage",
+            "articles read in the window",
+            "articles read in the window x strategy",
+            coverage_sql,
+            (
+                Check(
+                    "read_articles_have_recommendations",
+                    "true",
+                    "every article read in the serving cut's training window must have related "
+                    "recommendations from every strategy served on its site",
+                    column="has_related_list",
+                    problem="have none",
+                ),
+            ),
+            needs=window_needs,
+            example_columns=("site_id", "strategy", "article_id"),
+        ),
+        catalog,
+    )
 
     # --- every strategy serves every site with reads in the window
+    if not strategies:
+        return plan
     strategies_sql = f"""
-        with read_in_window as ({_read_in_window_sql(catalog, params)}),
+        with read_at_cut as ({READ_AT_SERVING_CUT_SQL}),
         expected as (
             select sites.site_id, strategies.strategy
-            from (select distinct site_id from read_in_window) as sites
+            from (select distinct site_id from read_at_cut) as sites
             cross join {values_table("strategies", "strategy", strategies)}
         ),
         served as (select distinct site_id, strategy from {current} as recs)
@@ -970,11 +975,13 @@ def plan_evaluations(suite: str, relation: str, catalog: Catalog, params: Qualit
     plan = SuitePlan(suite, relation)
     keys = ("run_id", "site_id", "strategy", "task", "metric", "k", "value")
     non_share = list(NON_SHARE_METRICS)
+    shares = f"metric not in ({in_list(non_share)})"
     derived: dict[str, tuple[str, tuple[str, ...]]] = {
-        "share_value": (
-            f"case when metric not in ({in_list(non_share)}) then value end",
-            ("metric", "value"),
-        ),
+        "share_value": (f"case when {shares} then value end", ("metric", "value")),
+        # the bootstrap interval (null for metrics that are not means over cases)
+        "ci_width": ("ci_high - ci_low", ("ci_low", "ci_high")),
+        "share_ci_low": (f"case when {shares} then ci_low end", ("metric", "ci_low")),
+        "share_ci_high": (f"case when {shares} then ci_high end", ("metric", "ci_high")),
     }
     checks = [
         *not_null(keys),
@@ -993,6 +1000,24 @@ def plan_evaluations(suite: str, relation: str, catalog: Catalog, params: Qualit
             column="share_value",
             min_value=0,
             max_value=1,
+        ),
+        Check(
+            "ci_ordered",
+            "between",
+            "a bootstrap interval must have ci_low <= ci_high",
+            column="ci_width",
+            min_value=0,
+        ),
+        *(
+            Check(
+                f"share_{bound}_between_0_and_1",
+                "between",
+                f"the {bound} of a share metric must be between 0 and 1",
+                column=f"share_{bound}",
+                min_value=0,
+                max_value=1,
+            )
+            for bound in ("ci_low", "ci_high")
         ),
     ]
     for metric, (low, high) in NON_SHARE_METRICS.items():
@@ -1032,9 +1057,13 @@ def plan_evaluations(suite: str, relation: str, catalog: Catalog, params: Qualit
         if "evaluated_at" in cols
         else ""
     )
-    strategies = params.strategies_for(catalog.kind)
+    strategies, strategy_source = project_strategies(catalog, params)
     plan.context["strategies"] = list(strategies)
+    plan.context["strategies_from"] = strategy_source or "params"
     plan.context["latest_run_only"] = bool(latest)
+    if not strategies:
+        plan.notes.append(f"{suite}: strategies not checked: no {' or '.join(STRATEGY_SOURCES)} yet")
+        return plan
     strategies_sql = f"""
         with latest as (select * from {relation} {latest}),
         expected as (

@@ -179,6 +179,8 @@ def test_profile_summary_ranks_operators_by_their_own_time() -> None:
 
 def _results(load: float) -> dict:
     fb = summarize([sample(40.0, 30.0, load=load)])
+    padding = {"name": "recommendation_lists", "type": "model", "seconds": 2.5}
+    fb["breakdown"] = {"by_type": {"model": 5.0}, "nodes": [padding]}
     sc = summarize(
         [sample(1.0, 1.5, load=load, query_wall_s=2.0, query_cpu_s=3.0)],
         query_wall_s="query_wall_s",
@@ -207,7 +209,7 @@ def _results(load: float) -> dict:
                 "build_vs_scan": {"wall_ratio": 20.0, "cpu_ratio": 10.0},
                 "incremental": {"increment_hours": 2, **inc},
                 "als": {
-                    "model": "als_recommendations",
+                    "model": "als_lists",
                     "model_wall_s": 1.1,
                     "model_cpu_s": 1.0,
                     "bare_wall_s": 1.0,
@@ -215,7 +217,7 @@ def _results(load: float) -> dict:
                     "wall_ratio": 1.1,
                     "cpu_ratio": 1.0,
                     "runs": [{"rows": 5}],
-                    "sites": {"a": {"readers": 1, "articles": 1, "interactions": 3}},
+                    "sites": {"a": {"cuts": 13, "readers": 1, "articles": 1, "interactions": 3}},
                 },
             }
         },
@@ -232,6 +234,11 @@ def test_markdown_table_states_targets_plainly_and_flags_load(tmp_path: Path) ->
         in quiet
     )
     assert "| ALS model ÷ bare implicit | 1M events / 30 d | 1.10× | 1.00× |  | ≤ 1.2× | met |" in quiet
+    # ALS is fitted per (site, cut); its lists are padded by the one SQL model that pads every strategy's
+    assert "(a: 13 cuts fitted, 3 interactions in all; the serving cut's matrix 1 readers × 1 articles)" in (
+        quiet
+    )
+    assert "one model for every strategy and cut (`recommendation_lists`): 2.5 s in the build." in quiet
     assert "60 d ÷ 7 d of history | 1M events / 30 d | 1.50× |" in quiet
     assert "not measured: PostgreSQL is down" in quiet
     loaded = markdown(_results(6.0))

@@ -200,27 +200,40 @@ def _pg_rows(settings: PgSettings, sql: str) -> list[tuple]:
 
 
 def _normal(rows: list[tuple]) -> list[tuple]:
-    """Comparable values: numbers as floats rounded to 6 significant digits, the rest as text."""
+    """Comparable values: numbers as floats, booleans and nulls as they are, the rest as text."""
 
     def norm(value: object) -> object:
-        if value is None:
-            return None
-        if isinstance(value, bool):
+        if value is None or isinstance(value, bool):
             return value
         try:
-            number = float(value)  # int, float, Decimal
+            return float(value)  # int, float, Decimal
         except (TypeError, ValueError):
             return str(value)
-        return 0.0 if number == 0 else round(number, 5 - int(math.floor(math.log10(abs(number)))))
 
     return [tuple(norm(v) for v in row) for row in rows]
 
 
+def _assert_same(duck_rows: list[tuple], pg_rows: list[tuple]) -> None:
+    """The same rows in the same order; floats equal to 1e-6 relative (sums of doubles differ in the last
+    digits between the two databases)."""
+    duck, pg = _normal(duck_rows), _normal(pg_rows)
+    assert len(duck) == len(pg), f"{len(duck)} rows on DuckDB, {len(pg)} on PostgreSQL"
+
+    def same(a: object, b: object) -> bool:
+        if isinstance(a, float) and isinstance(b, float):
+            return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
+        return a == b
+
+    for i, (d, p) in enumerate(zip(duck, pg, strict=True)):
+        assert len(d) == len(p) and all(same(a, b) for a, b in zip(d, p, strict=True)), (
+            f"row {i}: DuckDB {d} != PostgreSQL {p}"
+        )
+
+
 @pytest.mark.parametrize("name,sql", MART_CHECKS, ids=[c[0] for c in MART_CHECKS])
 def test_marts_are_the_same_on_duckdb_and_postgres(name, sql, duckdb_build, postgres_build):
-    duck = _normal(_duck_rows(duckdb_build, sql))
-    pg = _normal(_pg_rows(postgres_build, sql))
-    assert duck == pg
+    duck = _duck_rows(duckdb_build, sql)
+    _assert_same(duck, _pg_rows(postgres_build, sql))
     assert duck and duck[0][0], f"{name}: empty on both, nothing compared"
 
 
@@ -228,9 +241,8 @@ def test_marts_are_the_same_on_duckdb_and_postgres(name, sql, duckdb_build, post
 def test_cuts_candidates_and_cases_are_the_same_on_duckdb_and_postgres(
     name, sql, duckdb_build, postgres_build
 ):
-    duck = _normal(_duck_rows(duckdb_build, sql))
-    pg = _normal(_pg_rows(postgres_build, sql))
-    assert duck == pg
+    duck = _duck_rows(duckdb_build, sql)
+    _assert_same(duck, _pg_rows(postgres_build, sql))
     assert duck, f"{name}: empty on both, nothing compared"
 
 
@@ -267,7 +279,7 @@ def test_strategy_lists_and_evaluations_are_the_same_on_duckdb_and_postgres(
     strategies = _postgres_strategies(postgres_build)
     assert strategies, "no strategy on PostgreSQL"
     sql = sql.format(strategies=", ".join(f"'{s}'" for s in strategies))
-    duck, pg = _normal(_duck_rows(duckdb_build, sql)), _normal(_pg_rows(postgres_build, sql))
-    assert len(duck) == len(pg) and len(duck) > 0
+    duck, pg = _duck_rows(duckdb_build, sql), _pg_rows(postgres_build, sql)
+    assert len(pg) > 0
     assert {row[2] if table != "model_evaluations" else row[1] for row in pg} == set(strategies)
-    assert duck == pg
+    _assert_same(duck, pg)

@@ -100,7 +100,7 @@ def test_clean_warehouse_passes_on_postgres(scratch_db, tmp_path):
     assert report.success, report.failures()
     assert all(r.success for r in report.results.values()), report.failures()
     assert report.results["recommendations"].statistics["backend"] == "postgres"
-    assert report.results["recommendations"].statistics["rows"] == 87
+    assert report.results["recommendations"].statistics["rows"] == 144
     assert list((tmp_path / "docs" / "validations").rglob("postgres_warehouse-*.html"))
 
 
@@ -109,8 +109,8 @@ def test_bad_recommendations_fail_on_postgres_with_the_same_words(scratch_db, tm
     result = run_suite("recommendations", target="postgres")
     assert not result.success
     text = "\n".join(result.failures)
-    assert "score must be between 0 and 1 — 1 of 88 rows" in text
-    assert "an article must never be recommended for itself — 1 of 88 rows" in text
+    assert "score must be between 0 and 1 — 1 of 145 rows" in text
+    assert "an article must never be recommended for itself — 1 of 145 rows" in text
     assert "recommended_article_id='zz9'" not in text  # not injected here
 
 

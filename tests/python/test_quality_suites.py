@@ -40,6 +40,8 @@ DEFECTS = (
     "delete from recommender.recommendations where strategy = 'als' and source_entity_id = 'a2'",
     # evaluations
     "update evaluation.model_evaluations set value = 1.5 where metric = 'hr' and strategy = 'als'",
+    "update evaluation.model_evaluations set ci_low = 0.9 where metric = 'ndcg' and strategy = 'item_knn' "
+    "and task = 'related' and site_id = 'herald' and run_id = 'run-2'",
     "delete from evaluation.model_evaluations where strategy = 'popularity' and run_id = 'run-2' "
     "and site_id = 'metro'",
     # page views
@@ -123,18 +125,18 @@ def test_raw_events_as_of_is_the_latest_event_not_the_wall_clock(clean_report):
 # ------------------------------------------------------------------------------------------- recommendations
 def test_scores_above_one_fail_with_count_share_and_examples(broken_report):
     line = _failure(broken_report, "recommendations", "score must be between 0 and 1")
-    assert "3 of 74 rows (4.05%) outside" in line
+    assert "3 of 127 rows (2.36%) outside" in line
     assert "e.g. 1.7 (strategy='als', source_entity_type='article'" in line
 
 
 def test_self_recommendation_fails(broken_report):
     line = _failure(broken_report, "recommendations", "never be recommended for itself")
-    assert "1 of 74 rows" in line and "source_entity_id='a1', recommended_article_id='a1'" in line
+    assert "1 of 127 rows" in line and "source_entity_id='a1', recommended_article_id='a1'" in line
 
 
 def test_lists_longer_than_recs_per_source_fail(broken_report):
     line = _failure(broken_report, "recommendations", "lists must be at most recs_per_source long")
-    assert "2 of 23 lists" in line and "n_recommendations=4, max_recommendations=3" in line
+    assert "2 of 39 lists" in line and "n_recommendations=4, max_recommendations=3" in line
 
 
 def test_recommended_article_missing_from_articles_fails(broken_report):
@@ -143,8 +145,24 @@ def test_recommended_article_missing_from_articles_fails(broken_report):
 
 
 def test_article_read_in_window_without_related_list_fails(broken_report):
-    line = _failure(broken_report, "recommendations", "every article read in the training window")
+    line = _failure(broken_report, "recommendations", "read in the serving cut's training window must")
+    assert "must have related recommendations from every strategy served on its site" in line
     assert "site_id='herald', strategy='als', article_id='a2'" in line
+
+
+def test_only_the_serving_cut_reads_need_a_served_related_list(clean_report, clean, tmp_path):
+    """a5 was read in the earlier cut's window only (the clean warehouse passes); read at the serving cut,
+    every strategy must serve a related list for it."""
+    assert clean_report.results["recommendations"].success
+    path = broken_copy(
+        clean,
+        tmp_path / "read_at_serving_cut.duckdb",
+        "update recommender.recommender_cut_reads set cut_at = timestamp '2024-03-10 12:00:00' "
+        "where article_id = 'a5'",
+    )
+    result = run_suite("recommendations", duckdb_path=str(path))
+    line = next(f for f in result.failures if "every article read in the serving cut's training window" in f)
+    assert "3 of 21 articles read in the window x strategy" in line and "article_id='a5'" in line
 
 
 def test_site_without_a_strategy_fails(broken_report):
@@ -186,18 +204,48 @@ def test_only_current_models_serve(clean, tmp_path):
     assert "site_id='herald', strategy='als'" in line
 
 
-def test_postgres_needs_no_als(clean, tmp_path):
-    """dbt-postgres has no Python models: the strategies required there are item_knn and popularity."""
-    assert QualityParams().strategies_for("postgres") == ("item_knn", "popularity")
-    assert QualityParams().strategies_for("duckdb") == ("als", "item_knn", "popularity")
+def test_strategies_required_are_those_of_the_warehouse(clean, tmp_path):
+    """Strategies are data: the suites require those of model_registry. Without ALS (dbt-postgres has no
+    Python models) nothing asks for it; a strategy registered only as failed is missing on every site."""
+    without_als = broken_copy(
+        clean,
+        tmp_path / "no_als.duckdb",
+        *(f"delete from {table} where strategy = 'als'" for table in (
+            "recommender.model_registry", "recommender.recommendations", "evaluation.model_evaluations"
+        )),
+    )
+    for suite in ("recommendations", "evaluations"):
+        result = run_suite(suite, duckdb_path=str(without_als))
+        assert result.success, result.failures
+        assert result.statistics["strategies"] == ["item_knn", "popularity"]
+        assert result.statistics["strategies_from"] == "recommender.model_registry"
+
+    failing = broken_copy(
+        clean,
+        tmp_path / "failed_trending.duckdb",
+        "insert into recommender.model_registry (model_id, run_id, site_id, strategy, trained_at, status) "
+        "values ('herald-trending-1', 'run-2', 'herald', 'trending', timestamp '2024-03-10 12:00:00', "
+        "'failed')",
+    )
+    result = run_suite("recommendations", duckdb_path=str(failing))
+    line = next(f for f in result.failures if "must have current recommendations from" in f)
+    assert "from als, item_knn, popularity, trending — 2 of 8 site x strategy pairs" in line
+    assert "site_id='herald', strategy='trending'" in line and "site_id='metro', strategy='trending'" in line
+    result = run_suite("evaluations", duckdb_path=str(failing))
+    assert any("latest evaluation must cover" in f and "strategy='trending'" in f for f in result.failures)
 
 
 # ---------------------------------------------------------------------------------------------- other suites
 def test_evaluation_shares_out_of_range_fail_but_mean_age_is_not_a_share(broken_report, clean_report):
     line = _failure(broken_report, "evaluations", "metric values must be between 0 and 1")
     assert "metric='hr'" in line and "1.5" in line
-    # mean_age_days is 12.5+ in the clean data and passes
+    # mean_age_days is 12.5+ and n_cuts 12 in the clean data and pass
     assert clean_report.results["evaluations"].success
+
+
+def test_evaluation_bootstrap_interval_out_of_order_fails(broken_report):
+    line = _failure(broken_report, "evaluations", "a bootstrap interval must have ci_low <= ci_high")
+    assert "1 of " in line and "site_id='herald', strategy='item_knn', task='related', metric='ndcg'" in line
 
 
 def test_latest_evaluation_missing_a_strategy_fails_as_a_warning(broken_report):
@@ -291,7 +339,7 @@ def test_site_with_no_reads_needs_no_recommendations(clean, tmp_path):
     path = broken_copy(
         clean,
         tmp_path / "quiet_metro.duckdb",
-        "delete from marts.interactions where site_id = 'metro'",
+        "delete from recommender.recommender_cut_reads where site_id = 'metro'",
         "delete from recommender.recommendations where site_id = 'metro'",
     )
     result = run_suite("recommendations", duckdb_path=str(path))
@@ -302,9 +350,9 @@ def test_large_frames_are_sampled_and_counted_exactly(broken, tmp_path):
     params = QualityParams.from_project(max_rows=20)
     result = run_suite("recommendations", duckdb_path=str(broken), params=params)
     stats = result.statistics
-    assert stats["sampled"] is True and stats["sample_rows"] == 20 and stats["rows"] == 74
+    assert stats["sampled"] is True and stats["sample_rows"] == 20 and stats["rows"] == 127
     line = next(f for f in result.failures if "score must be between 0 and 1" in f)
-    assert "3 of 74 rows (4.05%) outside (exact count over all rows)" in line
+    assert "3 of 127 rows (2.36%) outside (exact count over all rows)" in line
     # the same sample every time: the smallest hash(row)
     again = run_suite("recommendations", duckdb_path=str(broken), params=params)
     assert again.failures == result.failures
