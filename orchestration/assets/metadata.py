@@ -12,12 +12,14 @@ What is attached (metadata keys):
 - ``snowplow_run_stats``: what the latest (incremental) load read and wrote: ``rows_in`` (lines read this
   run), ``files_read``, ``rows_quarantined``, ``events_stored``, ``page_views_written``;
 - ``page_views``: ``page_views``, ``article_page_views``, ``readers``;
-- ``als_recommendations`` / ``model_registry``: ``training_seconds`` (ALS, summed over sites);
+- every strategy model that records its fit time (a ``train_seconds`` column per ``(site_id, cut_at)``: ALS's
+  ``als_lists``): ``training_seconds``, the fit of the model served (the serving cut of ``recommender_cuts``),
+  summed over sites;
 - ``model_evaluations``: one float per ``strategy/task/metric@k`` (mean over sites, latest evaluation run);
-- the run's headline (``rows_in`` this run and ``rows_in_total``, ``page_views``, ``recommendations_written``,
-  ``training_seconds``, next-article HR / NDCG and reader recall per strategy, the evaluation table) on
-  ``recommendations``, the table the widget serves (or, until ``recommendations`` exists, on the first
-  strategy table built).
+- the run's headline (``rows_in`` this run and ``rows_in_total``, ``page_views``, ``recommendations_written``
+  per strategy, ``training_seconds``, next-article HR / NDCG and reader recall per strategy, the evaluation
+  table) on ``recommendations``, the table the widget serves (or, until ``recommendations`` exists, on
+  ``recommendation_lists``, every strategy's lists, counted at the serving cut).
 """
 
 from __future__ import annotations
@@ -47,12 +49,13 @@ PAGE_VIEWS = "page_views"
 RECOMMENDATIONS = "recommendations"
 MODEL_REGISTRY = "model_registry"
 MODEL_EVALUATIONS = "model_evaluations"
-ALS_RECOMMENDATIONS = "als_recommendations"
-STRATEGY_TABLES = ("als_recommendations", "item_knn_recommendations", "popularity_recommendations")
+RECOMMENDER_CUTS = "recommender_cuts"
+# every strategy's padded lists at every cut; the serving cut's rows are what recommendations serves
+RECOMMENDATION_LISTS = "recommendation_lists"
 LOGGED_HEADLINE = ("rows_in", "rows_in_total", "page_views", "recommendations_written", "training_seconds")
 HEADLINE_METRICS = ("related/hr", "related/ndcg", "reader/recall")
 # Where the headline goes: the first of these that was materialized in the run.
-HEADLINE_MODELS = (RECOMMENDATIONS, *STRATEGY_TABLES)
+HEADLINE_MODELS = (RECOMMENDATIONS, RECOMMENDATION_LISTS)
 
 
 class _Warehouse:
@@ -145,52 +148,60 @@ def _page_views(wh: _Warehouse) -> dict[str, Any]:
     return {"page_views": page_views, "article_page_views": article_page_views, "readers": readers}
 
 
-def _training_seconds(wh: _Warehouse) -> dict[str, Any]:
-    for model, candidates in ((MODEL_REGISTRY, ("train_seconds", "training_seconds")),
-                              (ALS_RECOMMENDATIONS, ("train_seconds", "training_seconds"))):
-        if not wh.has(model):
-            continue
-        columns = wh.columns(model)
-        column = next((c for c in candidates if c in columns), None)
-        if column is None:
-            continue
-        where = ""
-        if model == MODEL_REGISTRY:
-            filters = []
-            if "status" in columns:
-                filters.append("status = 'current'")
-            if "strategy" in columns:
-                filters.append("strategy = 'als'")
-            where = ("where " + " and ".join(filters)) if filters else ""
-        per_site = wh.rows(
-            f"select site_id, max({column}) from {wh.tables[model]} {where} group by site_id order by site_id"
-        )
-        per_site = [(site, float(seconds)) for site, seconds in per_site if seconds is not None]
-        if per_site:
-            return {
-                "training_seconds": round(sum(seconds for _, seconds in per_site), 3),
-                "training_seconds_by_site": _md_table(["site", "seconds"], per_site),
-            }
-    return {}
+def _serving_cuts_sql(wh: _Warehouse) -> str:
+    return f"select site_id, cut_at from {wh.tables[RECOMMENDER_CUTS]} where is_serving"
+
+
+def _training_seconds(wh: _Warehouse, model: str) -> dict[str, Any]:
+    """Seconds the model took to fit the lists served now, per site: its ``train_seconds`` at the serving cut
+    (constant per (site, cut)); nothing for a model without that column (the SQL strategies)."""
+    if not wh.has(RECOMMENDER_CUTS) or not {"site_id", "cut_at", "train_seconds"} <= wh.columns(model):
+        return {}
+    per_site = wh.rows(
+        f"""
+        select lists.site_id, max(lists.train_seconds)
+        from {wh.tables[model]} as lists
+        inner join ({_serving_cuts_sql(wh)}) as serving
+            on lists.site_id = serving.site_id and lists.cut_at = serving.cut_at
+        group by lists.site_id
+        order by lists.site_id
+        """
+    )
+    per_site = [(site, float(seconds)) for site, seconds in per_site if seconds is not None]
+    if not per_site:
+        return {}
+    return {
+        "training_seconds": round(sum(seconds for _, seconds in per_site), 3),
+        "training_seconds_by_site": _md_table(["site", "seconds"], per_site),
+    }
 
 
 def _recommendations(wh: _Warehouse) -> dict[str, Any]:
+    """Rows served per strategy: the current models' rows of recommendations (the registry keeps older
+    versions' rows too); before recommendations exists, recommendation_lists at the serving cut."""
     if wh.has(RECOMMENDATIONS):
         table = wh.tables[RECOMMENDATIONS]
         columns = wh.columns(RECOMMENDATIONS)
         where = ""
         if "model_id" in columns and wh.has(MODEL_REGISTRY) and "status" in wh.columns(MODEL_REGISTRY):
-            # the registry keeps old model versions' rows: count what the current models wrote
             where = (
                 f"where model_id in (select model_id from {wh.tables[MODEL_REGISTRY]} "
                 "where status = 'current')"
             )
         by_strategy = wh.rows(f"select strategy, count(*) from {table} {where} group by 1 order by 1")
-    else:  # before the registry exists: the strategy tables themselves
+    elif wh.has(RECOMMENDATION_LISTS) and wh.has(RECOMMENDER_CUTS):
+        by_strategy = wh.rows(
+            f"""
+            select lists.strategy, count(*)
+            from {wh.tables[RECOMMENDATION_LISTS]} as lists
+            inner join ({_serving_cuts_sql(wh)}) as serving
+                on lists.site_id = serving.site_id and lists.cut_at = serving.cut_at
+            group by 1
+            order by 1
+            """
+        )
+    else:
         by_strategy = []
-        for model in STRATEGY_TABLES:
-            if wh.has(model):
-                by_strategy += wh.rows(f"select strategy, count(*) from {wh.tables[model]} group by 1")
     if not by_strategy:
         return {"recommendations_written": 0}
     return {
@@ -273,10 +284,15 @@ def read_build_metadata(
             views = _safe(PAGE_VIEWS, _page_views, wh)
             result.setdefault(PAGE_VIEWS, {}).update(views)
             headline.update({k: views[k] for k in ("page_views",) if k in views})
-        training = _safe("training seconds", _training_seconds, wh)
-        if training:
-            result.setdefault(ALS_RECOMMENDATIONS, {}).update(training)
-            headline["training_seconds"] = training["training_seconds"]
+        training_seconds = 0.0
+        for model, materialized in materialized_models.items():
+            if not wh.has(model) or materialized == "view":
+                continue
+            training = _safe(f"training seconds of {model}", _training_seconds, wh, model)
+            if training:
+                result.setdefault(model, {}).update(training)
+                training_seconds += training["training_seconds"]
+                headline["training_seconds"] = round(training_seconds, 3)
         recs = _safe("recommendations written", _recommendations, wh)
         headline.update(recs)
         if wh.has(MODEL_EVALUATIONS):

@@ -126,20 +126,27 @@ def test_definitions_load_dbt_models_python_models_and_tests_as_checks(orchestra
     assert dbt_project.manifest_path.exists()
 
     names = {key.path[-1] for key in asset_graph.get_all_asset_keys()}
-    assert {"stg_snowplow__events", "page_views", "interactions", "als_lists", "als_recommendations"} <= names
+    expected = {"stg_snowplow__events", "page_views", "interactions", "als_lists", "recommendation_lists"}
+    assert expected <= names
 
-    # the ALS Python model is an asset with its lineage from the manifest, and the SQL model padding it
+    # the ALS Python model is an asset with its lineage from the manifest (per cut: the cuts, their reads and
+    # candidates), and the SQL model padding every strategy's lists reads it
     als = _asset(asset_graph, "als_lists")
     parents = {key.path[-1] for key in als.parent_keys}
-    assert {"recommender_training_interactions", "recommender_window_reads", "articles"} <= parents
+    cut_inputs = ("recommender_cuts", "recommender_training_interactions", "recommender_cut_reads")
+    assert {*cut_inputs, "recommender_candidates"} <= parents
     assert als.group_name == "recommender"
-    assert "als_lists" in {key.path[-1] for key in _asset(asset_graph, "als_recommendations").parent_keys}
+    assert "als_lists" in {key.path[-1] for key in _asset(asset_graph, "recommendation_lists").parent_keys}
     assert _asset(asset_graph, "page_views").group_name == "core"
+    # the rolling evaluation scores those very lists; the oracle (a Python model) is in the evaluation group
+    scored = {key.path[-1] for key in _asset(asset_graph, "eval_case_hits").parent_keys}
+    assert "recommendation_lists" in scored
+    assert _asset(asset_graph, "eval_oracle_lists").group_name == "evaluation"
 
     # dbt data tests are asset checks on the models they test
     checks = {(key.asset_key.path[-1], key.name) for key in asset_graph.asset_check_keys}
     assert ("page_views", "unique_page_views_page_view_id") in checks
-    for model in ("als_lists", "als_recommendations"):
+    for model in ("als_lists", "recommendation_lists"):
         assert any(m == model and name.startswith("not_null") for m, name in checks), model
 
     assert defs.resolve_job_def("article_recs_build") is not None
@@ -394,9 +401,22 @@ def test_materializing_all_assets_in_process_writes_recommendations(
     assert metadata["event_load_stats"]["rows_in"] > 5000
     assert metadata["page_views"]["page_views"] > 0
     assert metadata["page_views"]["dagster/row_count"] == metadata["page_views"]["page_views"]
-    assert metadata["als_recommendations"]["training_seconds"] >= 0
-    headline = next(metadata[m] for m in ("recommendations", "als_recommendations") if m in metadata)
+    # ALS's fit of the model served (its serving cut), on the model that fits it
+    assert metadata["als_lists"]["training_seconds"] >= 0
+    target = next(m for m in ("recommendations", "recommendation_lists") if m in metadata)
+    headline = metadata[target]
     assert headline["recommendations_written"] > 0
+    fitted = [m["training_seconds"] for name, m in metadata.items()
+              if name != target and "training_seconds" in m]
+    assert headline["training_seconds"] == pytest.approx(sum(fitted), abs=1e-3)
+    # rows per strategy, every strategy the lists have (strategies are data)
+    with duckdb.connect(orchestration_env["ARTICLE_RECS_DUCKDB_PATH"], read_only=True) as con:
+        strategies = [s for (s,) in con.execute(
+            "select distinct strategy from recommender.recommendation_lists order by 1"
+        ).fetchall()]
+    assert len(strategies) >= 3
+    written = [headline[f"recommendations_{strategy}"] for strategy in strategies]
+    assert all(n > 0 for n in written) and sum(written) == headline["recommendations_written"]
     # rows in: this run's lines (incremental loads), and all lines ever read
     assert 0 < headline["rows_in"] <= metadata["event_load_stats"]["rows_in"]
     assert headline.get("rows_in_total", headline["rows_in"]) == metadata["event_load_stats"]["rows_in"]
@@ -412,8 +432,7 @@ def test_materializing_all_assets_in_process_writes_recommendations(
 
     # recommendations are in the warehouse, and nothing in this process still holds the DuckDB file
     with duckdb.connect(orchestration_env["ARTICLE_RECS_DUCKDB_PATH"]) as con:
-        table = "recommendations" if "recommendations" in metadata else "als_recommendations"
-        [(written,)] = con.execute(f"select count(*) from recommender.{table}").fetchall()
+        [(written,)] = con.execute("select count(*) from recommender.recommendations").fetchall()
     assert written > 0
 
 
@@ -461,7 +480,7 @@ def _chromium(url: str, profile: Path, *action: str, size: str = "1400,900") -> 
 
 def _shows_asset(dom: str, name: str) -> bool:
     """The graph shows the asset's name: whole, or shortened in the middle when zoomed out
-    ("als_reco…endations")."""
+    ("recommen…on_lists")."""
     text = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", dom, flags=re.S))
     if re.search(rf"(?<![\w…]){re.escape(name)}(?![\w…])", text):
         return True
@@ -531,7 +550,7 @@ def test_dagster_ui_shows_the_asset_graph_in_headless_chromium(orchestration_env
             key.path[-1] for key in asset_graph.get_all_asset_keys()
             if asset_graph.get(key).group_name == "recommender"
         )
-        expected = ["als_recommendations", *group, "articles"]
+        expected = ["als_lists", *group, "articles"]
         dom, missing = "", expected
         for attempt in range(4):  # the UI fetches the graph after the page loads: retry on a busy machine
             # a screen large enough for the whole group: the graph renders only the nodes in view
