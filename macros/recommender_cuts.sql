@@ -5,15 +5,19 @@
     Changing a knob (a var or seeds/sites.csv) takes effect at the next new cut; --full-refresh applies it to
     every cut. -#}
 
-{#- The cuts of recommender_cuts a run computes, for `from {{ ref('recommender_cuts') }} as cuts {{ cuts_to_build() }}`. -#}
-{% macro cuts_to_build(alias='cuts') -%}
-    {%- if is_incremental() %}
-    where not exists (
-        select 1
-        from {{ this }} as built
-        where built.site_id = {{ alias }}.site_id and built.cut_at = {{ alias }}.cut_at
-    )
-    {%- endif %}
+{#- The rows of recommender_cuts (optionally only those matching `condition`) that a run computes: on an
+    incremental run, those the model's table does not hold yet. A whole select, for `cuts as ({{ cuts_to_build() }})`. -#}
+{% macro cuts_to_build(condition=none) -%}
+    select * from {{ ref('recommender_cuts') }} as cuts
+    where
+        {{ condition or 'true' }}
+        {%- if is_incremental() %}
+        and not exists (
+            select 1
+            from {{ this }} as built
+            where built.site_id = cuts.site_id and built.cut_at = cuts.cut_at
+        )
+        {%- endif %}
 {%- endmacro %}
 
 {#- Post-hook of every cut-keyed model: drop the rows of cuts that recommender_cuts no longer lists. -#}

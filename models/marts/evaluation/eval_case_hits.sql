@@ -19,11 +19,7 @@ with
 
 cuts as (
 
-    select * from (
-        select * from {{ ref('recommender_cuts') }}
-        where is_scored
-    ) as cuts
-    {{ cuts_to_build() }}
+    {{ cuts_to_build('cuts.is_scored') }}
 
 ),
 

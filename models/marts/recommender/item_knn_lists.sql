@@ -24,7 +24,6 @@ with
 
 cuts as (
 
-    select * from {{ ref('recommender_cuts') }} as cuts  -- noqa: AL05
     {{ cuts_to_build() }}
 
 ),

@@ -24,7 +24,6 @@ with
 
 cuts as (
 
-    select * from {{ ref('recommender_cuts') }}
     {{ cuts_to_build() }}
 
 ),
