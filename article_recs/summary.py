@@ -171,7 +171,8 @@ def _format_evaluation(summary: BuildSummary) -> list[str]:
                    f"the table below is the one of {summary.evaluated_at}")
     out.append(
         f"offline evaluation, rolling (run of {summary.evaluated_at}): every strategy retrained every "
-        f"{protocol.get('retrain_hours', '?')} h across the hold-out window ({protocol.get('scored_cuts', '?')} "
+        f"{protocol.get('retrain_hours', '?')} h across the hold-out window "
+        f"({protocol.get('scored_cuts', '?')} "
         "scored cuts over all sites); each held-out case scored against the lists served when it happened. "
         "value [95% bootstrap interval]"
     )
@@ -194,7 +195,8 @@ def _format_evaluation(summary: BuildSummary) -> list[str]:
         out.append(f"  {site:<8} {task:<8} {label:<17}" + "".join(
             f"{values.get(s, '-'):>22}" for s in strategies))
     for (site, task), c in sorted(counts.items()):
-        out.append(f"  {site} {task}: {int(c.get('n_cases', 0)):,} cases over {int(c.get('n_cuts', 0))} cuts, "
+        out.append(f"  {site} {task}: {int(c.get('n_cases', 0)):,} cases over "
+                   f"{int(c.get('n_cuts', 0))} cuts, "
                    f"{c.get('cold_start_share', 0):.0%} of them on articles nobody had read before their cut")
     for site in summary.unscored_sites:
         out.append(f"  {site}: no evaluation cut scored yet (fewer than "
@@ -203,7 +205,7 @@ def _format_evaluation(summary: BuildSummary) -> list[str]:
 
 
 def _strategies(summary: BuildSummary) -> list[str]:
-    order = ["popularity", "item_knn", "als", "oracle"]
+    order = ["popularity", "trending", "item_knn", "covisitation", "als", "content", "ranked", "oracle"]
     seen = {row[1] for row in summary.evaluation}
     return [s for s in order if s in seen] + sorted(seen - set(order))
 

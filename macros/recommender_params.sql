@@ -13,7 +13,7 @@
 {% endmacro %}
 
 {#- The recommender knobs that are project vars only (no per-site column in seeds/sites.csv yet): recommender_sites
-    and eval_sites carry them per site all the same, so the models read every knob from `sites` and a seed
+    and recommender_cuts carry them per site all the same, so the models read every knob from `sites` and a seed
     column can take over later (move the name to recommender_site_knobs). -#}
 {% macro recommender_var_knobs() %}
     {{ return([
@@ -24,6 +24,11 @@
         'knn_max_reads_per_reader',
         'knn_min_co_readers',
         'knn_reader_neighbours',
+        'trending_window_hours',
+        'trending_half_life_hours',
+        'covisitation_window_days',
+        'covisitation_half_life_hours',
+        'covisitation_max_gap',
     ]) }}
 {% endmacro %}
 

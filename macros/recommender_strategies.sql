@@ -4,7 +4,12 @@
     where dbt runs Python models (DuckDB). The registry's on-run-end hook records a failed model for the
     strategy of a model here that errors. -#}
 {% macro recommender_strategy_models() %}
-    {%- set models = {'popularity_lists': 'popularity', 'item_knn_lists': 'item_knn'} %}
+    {%- set models = {
+        'popularity_lists': 'popularity',
+        'trending_lists': 'trending',
+        'item_knn_lists': 'item_knn',
+        'covisitation_lists': 'covisitation',
+    } %}
     {%- if target.type == 'duckdb' %}
     {%- do models.update({'als_lists': 'als'}) %}
     {%- endif %}
@@ -12,7 +17,8 @@
 {% endmacro %}
 
 {#- The site's fallback at each cut: its 'default' list pads every strategy's short lists (a strategy with a
-    default list of its own, like popularity, pads with its own) and answers for an unknown article. -#}
+    default list of its own, popularity or trending, pads with its own) and answers for an unknown article.
+    Trending (the last hours' reads), not the 7-day popularity: news is read on the day it appears. -#}
 {% macro recommender_fallback_model() %}
-    {{ return('popularity_lists') }}
+    {{ return('trending_lists') }}
 {% endmacro %}

@@ -1,7 +1,7 @@
 """The recommender's Python side, only where SQL cannot go: called by the dbt-duckdb Python models.
 
-Every rule that SQL can state (candidates and decay, popularity, item-kNN, padding, the metrics) is a dbt model
-in models/marts/recommender and models/marts/evaluation, pinned by the models' `unit_tests:`.
+Every rule that SQL can state (candidates and decay, popularity, item-kNN, padding, the metrics) is a dbt
+model in models/marts/recommender and models/marts/evaluation, pinned by the models' `unit_tests:`.
 
 - ``params``: ``RecommenderParams`` (dbt vars ``article_recs__*`` and per-site overrides)
 - ``als``: implicit ALS, related articles and per-reader lists

@@ -119,7 +119,8 @@ def oracle_related(
     candidates: pd.DataFrame | None = None,
     read: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Related-task oracle lists (see module doc). ``pairs``: eval_related_cases rows (``next_article_id``, ``next_read_at``: the target); ``read``:
+    """Related-task oracle lists (see module doc). ``pairs``: eval_related_cases rows (``next_article_id``,
+    ``next_read_at``: the target); ``read``:
     ``site_id, domain_userid, article_id`` read before the cut (told to the truth as history)."""
     if pairs.empty:
         return empty_oracle()

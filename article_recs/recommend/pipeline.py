@@ -97,7 +97,9 @@ def _als_cut_table(
     fitted = fit_als(interactions, ctx.params, ctx.site_id)
     weights = candidate_weights(fitted, candidates)
     n_articles, n_readers = len(fitted.article_ids), len(fitted.reader_ids)
-    rel_src, rel_item, rel_rank, rel_score = related_article_indices(fitted, weights, n, np.arange(n_articles))
+    rel_src, rel_item, rel_rank, rel_score = related_article_indices(
+        fitted, weights, n, np.arange(n_articles)
+    )
     seen = seen_matrix(fitted, cut_reads)
     rdr_row, rdr_item, rdr_rank, rdr_score = reader_recommendation_indices(
         fitted, weights, n, np.arange(n_readers), seen=seen
@@ -117,7 +119,9 @@ def _als_cut_table(
             "source_entity_type": pa.concat_arrays(
                 [_repeat("article", pa.string(), n_rel), _repeat("reader", pa.string(), n_rdr)]
             ),
-            "source_entity_id": pa.concat_arrays([pc.take(article_ids, rel_src), pc.take(reader_ids, rdr_row)]),
+            "source_entity_id": pa.concat_arrays(
+                [pc.take(article_ids, rel_src), pc.take(reader_ids, rdr_row)]
+            ),
             "recommended_article_id": pc.take(article_ids, np.r_[rel_item, rdr_item]),
             "rank": pa.array(np.r_[rel_rank, rdr_rank], type=pa.int64()),
             "score": pa.array(np.r_[rel_score, rdr_score], type=pa.float64()),
@@ -185,7 +189,9 @@ def oracle_lists_for_cuts(
             continue
         lists = oracle_recommendations(
             truth,
-            related.rename(columns={"target_article_id": "next_article_id", "target_read_at": "next_read_at"}),
+            related.rename(
+                columns={"target_article_id": "next_article_id", "target_read_at": "next_read_at"}
+            ),
             readers,
             ctx.cut_at,
             ctx.params.recs_per_source,

@@ -19,7 +19,7 @@ import pandas as pd
 
 from article_recs.report.svg import bar_chart, line_chart
 
-STRATEGY_ORDER = ["popularity", "item_knn", "als", "oracle"]
+STRATEGY_ORDER = ["popularity", "trending", "item_knn", "covisitation", "als", "content", "ranked", "oracle"]
 #: (task, metric, label) shown as "metrics per strategy" and "over runs"
 HEADLINE = [
     ("related", "hr", "HR"),

@@ -14,7 +14,9 @@ def model(dbt, session):
     recommender_vars = dbt.config.meta_get("recommender_vars")
 
     cuts = dbt.ref("recommender_cuts").df()
-    built = session.sql(f"select distinct site_id, cut_at from {dbt.this}").df() if dbt.is_incremental else None
+    built = None
+    if dbt.is_incremental:
+        built = session.sql(f"select distinct site_id, cut_at from {dbt.this}").df()
     cuts = cuts_to_build(cuts, built)
     if cuts.empty:
         return als_lists_table(cuts, None, None, None, recommender_vars)
@@ -23,7 +25,9 @@ def model(dbt, session):
     training = dbt.ref("recommender_training_interactions").filter(cut_filter).project(
         "site_id, cut_at, domain_userid, article_id, dwell_s"
     )
-    candidates = dbt.ref("recommender_candidates").filter(cut_filter).project("site_id, cut_at, article_id, decay")
+    candidates = dbt.ref("recommender_candidates").filter(cut_filter).project(
+        "site_id, cut_at, article_id, decay"
+    )
     cut_reads = dbt.ref("recommender_cut_reads").filter(cut_filter).project(
         "site_id, cut_at, domain_userid, article_id"
     )

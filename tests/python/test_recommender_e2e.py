@@ -31,7 +31,7 @@ from article_recs.events.generate import GenerateConfig, generate
 pytestmark = pytest.mark.slow
 
 KEEP = 2
-STRATEGIES = ("als", "item_knn", "popularity")
+STRATEGIES = ("als", "covisitation", "item_knn", "popularity", "trending")
 BUILD = [
     "build",
     "--select",
@@ -145,7 +145,7 @@ def test_als_and_item_knn_beat_popularity_on_next_in_session_and_the_oracle_beat
     hr = ev[(ev["task"] == "related") & (ev["metric"] == "hr")].pivot(
         index="site_id", columns="strategy", values="value"
     )
-    assert set(hr.columns) == {"als", "item_knn", "popularity", "oracle"}
+    assert set(hr.columns) == {*STRATEGIES, "oracle"}
     assert len(hr) == 2
     for site, row in hr.iterrows():
         for strategy in ("als", "item_knn"):
@@ -286,8 +286,9 @@ def test_every_run_leaves_one_current_model_per_site_and_strategy_and_keeps_k(ru
     )
     assert set(runs.rec_counts[2]["model_id"]) == set(third["model_id"])
     # model ids: <site>-<strategy>-<run start %Y%m%dT%H%M%S>, one run id per run
-    assert third["model_id"].str.fullmatch(r"(herald|metro)-(als|item_knn|popularity)-\d{8}T\d{6}").all()
-    assert third.groupby("run_id")["model_id"].count().tolist() == [6, 6]
+    strategies = "|".join(STRATEGIES)
+    assert third["model_id"].str.fullmatch(rf"(herald|metro)-({strategies})-\d{{8}}T\d{{6}}").all()
+    assert third.groupby("run_id")["model_id"].count().tolist() == [2 * len(STRATEGIES)] * 2
     current = third[third["status"] == "current"]
     assert current["params"].str.startswith("{").all() and current["n_interactions"].gt(0).all()
     assert current["related_hr"].between(0, 1).all()  # this run's evaluation as the headline
