@@ -48,7 +48,7 @@ sequenced as (
         row_number() over (
             partition by cuts.site_id, cuts.cut_at, page_views.domain_sessionid
             order by page_views.start_tstamp asc, page_views.page_view_id asc
-        ) as position
+        ) as view_position
 
     from page_views
     inner join cuts
@@ -68,7 +68,7 @@ pairs as (
         source_views.article_id as source_article_id,
         next_views.article_id as recommended_article_id,
         sum(
-            1.0 / (next_views.position - source_views.position)
+            1.0 / (next_views.view_position - source_views.view_position)
             * {{ power_of(0.5, '24.0 * ' ~ age_in_days('next_views.start_tstamp', 'cuts.cut_at')
                 ~ ' / cuts.covisitation_half_life_hours') }}
         ) as weight
@@ -79,13 +79,13 @@ pairs as (
             source_views.site_id = next_views.site_id
             and source_views.cut_at = next_views.cut_at
             and source_views.domain_sessionid = next_views.domain_sessionid
-            and next_views.position > source_views.position
+            and source_views.view_position < next_views.view_position
     inner join cuts
         on
             source_views.site_id = cuts.site_id
             and source_views.cut_at = cuts.cut_at
     where
-        next_views.position - source_views.position <= cuts.covisitation_max_gap
+        next_views.view_position - source_views.view_position <= cuts.covisitation_max_gap
         and next_views.article_id <> source_views.article_id
     group by source_views.site_id, source_views.cut_at, source_views.article_id, next_views.article_id
 

@@ -32,6 +32,16 @@
     'popularity_window_days', 'popularity_half_life_days', 'popularity_top_n', 'max_article_age_days',
     'recs_per_source',
 ] %}
+{%- set trending_knobs = [
+    'trending_window_hours', 'trending_half_life_hours', 'popularity_top_n', 'max_article_age_days',
+    'decay_half_life_days',
+] %}
+{%- set covisitation_knobs = [
+    'covisitation_window_days', 'covisitation_half_life_hours', 'covisitation_max_gap', 'max_article_age_days',
+    'decay_half_life_days', 'recs_per_source',
+] %}
+{#- a strategy without its own list here records every knob in force -#}
+{%- set all_knobs = recommender_site_knobs() + recommender_var_knobs() %}
 {%- set k = var('article_recs__eval_k') | int %}
 
 with
@@ -110,22 +120,48 @@ knn_training as (
 
 ),
 
-popularity_reads as (
+strategy_windows as (
+
+    -- the strategies that read page views directly: their window before the cut
+    select
+        site_id,
+        cut_at,
+        'popularity' as strategy,
+        {{ dbt.dateadd('day', '-1 * popularity_window_days', 'cut_at') }} as window_start
+    from sites
+    union all
+    select
+        site_id,
+        cut_at,
+        'trending' as strategy,
+        {{ dbt.dateadd('hour', '-1 * trending_window_hours', 'cut_at') }} as window_start
+    from sites
+    union all
+    select
+        site_id,
+        cut_at,
+        'covisitation' as strategy,
+        {{ dbt.dateadd('day', '-1 * covisitation_window_days', 'cut_at') }} as window_start
+    from sites
+
+),
+
+window_reads as (
 
     select
         page_views.site_id,
+        strategy_windows.strategy,
         count(*) as n_interactions,
         count(distinct page_views.domain_userid) as n_readers,
         count(distinct page_views.article_id) as n_articles
 
     from page_views
-    inner join sites
-        on page_views.site_id = sites.site_id
+    inner join strategy_windows
+        on page_views.site_id = strategy_windows.site_id
     where
-        page_views.start_tstamp < sites.cut_at
-        and page_views.start_tstamp
-        >= {{ dbt.dateadd('day', '-1 * sites.popularity_window_days', 'sites.cut_at') }}
-    group by page_views.site_id
+        page_views.start_tstamp < strategy_windows.cut_at
+        and page_views.start_tstamp >= strategy_windows.window_start
+    group by page_views.site_id, strategy_windows.strategy
 
 ),
 
@@ -177,11 +213,18 @@ this_run as (
                 {% endif -%}
                 when 'item_knn' then {{ recommender_params_json('sites', knn_knobs) }}
                 when 'popularity' then {{ recommender_params_json('sites', popularity_knobs) }}
+                when 'trending' then {{ recommender_params_json('sites', trending_knobs) }}
+                when 'covisitation' then {{ recommender_params_json('sites', covisitation_knobs) }}
+                else {{ recommender_params_json('sites', all_knobs) }}
             end as {{ dbt.type_string() }}
         ) as params,
         case
             when new_models.strategy = 'popularity'
                 then {{ dbt.dateadd('day', '-1 * sites.popularity_window_days', 'sites.cut_at') }}
+            when new_models.strategy = 'trending'
+                then {{ dbt.dateadd('hour', '-1 * sites.trending_window_hours', 'sites.cut_at') }}
+            when new_models.strategy = 'covisitation'
+                then {{ dbt.dateadd('day', '-1 * sites.covisitation_window_days', 'sites.cut_at') }}
             else {{ dbt.dateadd('day', '-1 * sites.training_window_days', 'sites.cut_at') }}
         end as train_window_start,
         sites.cut_at as train_window_end,
@@ -191,7 +234,9 @@ this_run as (
                 when 'als' then als_runs.n_interactions
                 {% endif -%}
                 when 'item_knn' then knn_training.n_interactions
-                when 'popularity' then popularity_reads.n_interactions
+                when 'popularity' then window_reads.n_interactions
+                when 'trending' then window_reads.n_interactions
+                when 'covisitation' then window_reads.n_interactions
             end as bigint
         ) as n_interactions,
         cast(
@@ -200,7 +245,9 @@ this_run as (
                 when 'als' then als_runs.n_readers
                 {% endif -%}
                 when 'item_knn' then knn_training.n_readers
-                when 'popularity' then popularity_reads.n_readers
+                when 'popularity' then window_reads.n_readers
+                when 'trending' then window_reads.n_readers
+                when 'covisitation' then window_reads.n_readers
             end as bigint
         ) as n_readers,
         cast(
@@ -209,7 +256,9 @@ this_run as (
                 when 'als' then als_runs.n_articles
                 {% endif -%}
                 when 'item_knn' then knn_training.n_articles
-                when 'popularity' then popularity_reads.n_articles
+                when 'popularity' then window_reads.n_articles
+                when 'trending' then window_reads.n_articles
+                when 'covisitation' then window_reads.n_articles
             end as bigint
         ) as n_articles,
         {%- if target.type == 'duckdb' %}
@@ -239,8 +288,10 @@ this_run as (
     {%- endif %}
     left join knn_training
         on new_models.site_id = knn_training.site_id
-    left join popularity_reads
-        on new_models.site_id = popularity_reads.site_id
+    left join window_reads
+        on
+            new_models.site_id = window_reads.site_id
+            and new_models.strategy = window_reads.strategy
     left join headline_metrics
         on
             new_models.site_id = headline_metrics.site_id
