@@ -6,7 +6,7 @@
 {% macro recommender_strategy_models() %}
     {%- set models = {'popularity_lists': 'popularity', 'item_knn_lists': 'item_knn'} %}
     {%- if target.type == 'duckdb' %}
-    {%- do models.update({'als_lists': 'als'}) %}
+    {%- do models.update({'als_lists': 'als', 'content_lists': 'content'}) %}
     {%- endif %}
     {{ return(models) }}
 {% endmacro %}
