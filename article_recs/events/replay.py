@@ -18,11 +18,12 @@ Inputs
 
 What each read becomes
   a page_view at its time, its page_title the article's title (``--articles``, else MIND's ``news.tsv``)
-  with the site's masthead. With a ``dwell_seconds``, page pings every 10 s from 5 s while the reader stays
-  (capped at ``Behaviour.max_dwell_s``; cut short when the same user's next read starts). Without one the
-  dwell is unknown and the read has no page pings at all (nothing is invented: the page view then has
-  engaged_time_in_s 0 and page_pings 0 downstream, as a visit under min_visit_length has). A user's reads are
-  in time order; one not after the previous page view (plus its dwell when known) is moved just after it.
+  with the site's masthead (the masthead alone when no title is known). With a ``dwell_seconds``, page
+  pings every 10 s from 5 s while the reader stays (capped at ``Behaviour.max_dwell_s``; cut short when the
+  same user's next read starts). Without one the dwell is unknown and the read has no page pings at all
+  (nothing is invented: the page view then has engaged_time_in_s 0 and page_pings 0 downstream, as a visit
+  under min_visit_length has). A user's reads are in time order; one not after the previous page view
+  (plus its dwell when known) is moved just after it.
   Sessions break after 30 minutes without events (new domain_sessionid, domain_sessionidx + 1).
 
 Identity
@@ -506,7 +507,7 @@ def replay(cfg: ReplayConfig) -> dict:
             else:
                 referrer, medium = prev_url, "internal"
             m, path = meta[articles[i]]
-            page_title = site.page_title(m.title or f"Article {articles[i]}")
+            page_title = site.page_title(m.title)  # no title known: the masthead alone, nothing invented
             pvs.add(session, ti, int(dwell_ms[i]), 0, -1, path, page_title, "", referrer, medium, "")
             prev_user, prev_end, prev_url = user, ti + int(last_offset[i]), site.url(path)
             bar.update(1)

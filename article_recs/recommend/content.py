@@ -7,7 +7,8 @@ Per (site, cut):
 
 - Text of an article: its title (``articles.title``), section and author, joined by spaces. A masthead that
   the site appends to every page title (``"... | The Herald"``) is dropped first (:func:`strip_masthead`):
-  it says nothing about the article and would make every pair look alike.
+  it says nothing about the article and would make every pair look alike; a page titled with the masthead
+  alone has no title. An article without any text has no related list and is never recommended.
 - A TF-IDF vectorizer over character n-grams (``analyzer='char_wb', ngram_range=(2, 4)``: no tokenizer, so
   Chinese titles work as English ones do) is fitted on the texts of the cut's candidates only (nothing
   published after the cut leaks into the vocabulary or the idf).
@@ -68,22 +69,31 @@ CUT_KNOBS = {"recs_per_source": 10, "knn_max_reads_per_reader": 50, "knn_reader_
 
 
 def strip_masthead(titles: pd.Series) -> pd.Series:
-    """``titles`` without the masthead most of them end with (``"Headline | The Herald"`` -> ``"Headline"``):
-    the text after the last separator (:data:`MASTHEAD_SEPARATORS`) that at least half of the titles (and at
-    least two) share. Titles that do not end with it are kept as they are."""
+    """``titles`` without the masthead most of them carry (``"Headline | The Herald"`` -> ``"Headline"``, and
+    a page titled with the masthead alone -> ``""``: no headline known): the text after the last separator
+    (:data:`MASTHEAD_SEPARATORS`) of at least two titles, when at least half of the titles end with it or are
+    it. Titles that do not end with it are kept as they are."""
     text = titles.fillna("").astype(str)
     tails: Counter = Counter()
     for title in text:
         for sep in MASTHEAD_SEPARATORS:
             head, found, tail = title.rpartition(sep)
             if found and head.strip() and tail.strip():
-                tails[sep + tail] += 1
+                tails[(sep, tail)] += 1
     if not tails:
         return text
-    suffix, count = tails.most_common(1)[0]
-    if count < 2 or count * 2 < len(text):
+    (sep, masthead), count = tails.most_common(1)[0]
+    bare = int((text.str.strip() == masthead.strip()).sum())
+    if count < 2 or (count + bare) * 2 < len(text):
         return text
-    return text.map(lambda t: t[: -len(suffix)] if t.endswith(suffix) and len(t) > len(suffix) else t)
+    suffix = sep + masthead
+
+    def strip(title: str) -> str:
+        if title.strip() == masthead.strip():
+            return ""
+        return title[: -len(suffix)] if title.endswith(suffix) and len(title) > len(suffix) else title
+
+    return text.map(strip)
 
 
 def article_texts(articles: pd.DataFrame) -> pd.Series:

@@ -215,12 +215,26 @@ def test_masthead_is_stripped_and_section_and_author_join_the_text() -> None:
     titles = pd.Series(["Storm floods city | The Herald", "Bank rates | The Herald", "Odd one - x"])
     assert strip_masthead(titles).tolist() == ["Storm floods city", "Bank rates", "Odd one - x"]
     assert strip_masthead(pd.Series(["A | b", "C | d"])).tolist() == ["A | b", "C | d"]
+    # pages of articles whose headline is unknown carry the masthead alone: no title, not a shared one
+    bare = pd.Series(
+        ["MIND News", "Storm floods city | MIND News", "MIND News", "Bank rates | MIND News", "MIND News"]
+    )
+    assert strip_masthead(bare).tolist() == ["", "Storm floods city", "", "Bank rates", ""]
     text = article_texts(
         pd.DataFrame(
             {"title": ["Storm | M", "Rain | M"], "section": ["weather", None], "author": [None, "Ann Lee"]}
         )
     )
     assert text.tolist() == ["Storm weather", "Rain Ann Lee"]
+
+
+def test_an_article_without_text_has_no_list_and_is_never_recommended() -> None:
+    titles = ENGLISH | {"u1": "The Herald", "u2": "The Herald"}
+    titles = {a: (t if t == "The Herald" else f"{t} | The Herald") for a, t in titles.items()}
+    candidates, articles = frames(titles)
+    lists = content_lists_for_cut("s", CUT, candidates, articles, None, window_days=7)
+    assert not {"u1", "u2"} & (set(lists["source_entity_id"]) | set(lists["recommended_article_id"]))
+    assert related(lists, "a")[0][0] == "b"
 
 
 def test_lists_per_site_and_cut_in_the_table_schema() -> None:

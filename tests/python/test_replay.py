@@ -153,7 +153,7 @@ def test_articles_file_gives_page_titles_and_the_cms_export(tmp_path: Path) -> N
     assert titles == {
         "101": "Storm floods the city centre | Replay",
         "102": "Council votes on budget | Replay",
-        "103": "Article 103 | Replay",  # not in the file: no title known
+        "103": "Replay",  # not in the file: no title known, none invented
     }
     with open(tmp_path / "out" / "articles" / "articles.csv", newline="") as fh:
         cms = {r["article_id"]: r for r in csv.DictReader(fh)}
