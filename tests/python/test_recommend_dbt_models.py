@@ -90,8 +90,10 @@ where a.first_seen_at < c.cut_at
 with seq as (
     select p.site_id, p.page_view_id as case_id, p.domain_userid, p.domain_sessionid,
            p.article_id as source_article_id, p.start_tstamp as source_read_at,
-           lead(p.article_id) over (partition by p.domain_sessionid order by p.start_tstamp) as target_article_id,
-           lead(p.start_tstamp) over (partition by p.domain_sessionid order by p.start_tstamp) as target_read_at
+           lead(p.article_id) over (partition by p.domain_sessionid order by p.start_tstamp)
+               as target_article_id,
+           lead(p.start_tstamp) over (partition by p.domain_sessionid order by p.start_tstamp)
+               as target_read_at
     from {{ ref('page_views') }} as p
 )
 select c.cut_at, seq.*, false as is_cold_start
@@ -275,8 +277,8 @@ def test_python_models_build_on_duckdb_per_cut_and_incrementally(tmp_path: Path)
 
     # the next run: a new serving cut two hours later; the earlier cut stays as it was (not refitted), the
     # old serving cut is retired, only the new cut is fitted
-    knobs = {k: v for k, v in fixture_frames()["recommender_cuts"].iloc[0].items()
-             if k not in {"site_id", "app_id", "cut_at", "is_serving", "eval_window_end", "is_scored", "as_of"}}
+    not_knobs = {"site_id", "app_id", "cut_at", "is_serving", "eval_window_end", "is_scored", "as_of"}
+    knobs = {k: v for k, v in fixture_frames()["recommender_cuts"].iloc[0].items() if k not in not_knobs}
     later = AS_OF + pd.Timedelta(hours=2)
     cuts_frame(knobs, [AS_OF - pd.Timedelta(hours=24), later]).to_csv(
         root / "seeds" / "recommender_cuts.csv", index=False
