@@ -125,8 +125,6 @@ def _top_per_row(scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np
 
 
 def content_lists_for_cut(
-    site_id: str,
-    cut_at: pd.Timestamp,
     candidates: pd.DataFrame,
     articles: pd.DataFrame,
     cut_reads: pd.DataFrame | None,
@@ -317,8 +315,6 @@ def content_lists_for_cuts(
     for row in cuts.to_dict("records"):
         site_id, cut_at = str(row["site_id"]), to_naive_utc(pd.Timestamp(row["cut_at"]))
         lists = content_lists_for_cut(
-            site_id,
-            cut_at,
             _of_cut(candidates, site_id, cut_at),
             articles[articles["site_id"].astype(str) == site_id],
             _of_cut(cut_reads, site_id, cut_at),

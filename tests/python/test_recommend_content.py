@@ -84,7 +84,7 @@ CHINESE = {
 @pytest.mark.parametrize("titles", [ENGLISH, CHINESE], ids=["english", "chinese"])
 def test_near_duplicates_are_each_others_best_neighbour_with_the_hand_computed_cosine(titles: dict) -> None:
     candidates, articles = frames(titles)
-    lists = content_lists_for_cut("s", CUT, candidates, articles, None, window_days=7)
+    lists = content_lists_for_cut(candidates, articles, None, window_days=7)
     ids = list(titles)
     cos = hand_cosines(list(titles.values()))
     near, far = ids[1], ids[2]
@@ -109,17 +109,17 @@ def test_never_the_source_even_when_another_article_has_the_same_title() -> None
     candidates, articles = frames(
         {"a": "Storm floods the city", "a2": "Storm floods the city", "c": "Bank rates"}
     )
-    lists = content_lists_for_cut("s", CUT, candidates, articles, None, window_days=7)
+    lists = content_lists_for_cut(candidates, articles, None, window_days=7)
     assert not (lists["source_entity_id"] == lists["recommended_article_id"]).any()
     assert related(lists, "a")[0] == ("a2", pytest.approx(1.0))
 
 
 def test_candidates_outside_the_recency_window_are_never_recommended_but_have_a_list() -> None:
     candidates, articles = frames(ENGLISH, age_days={"a": 1.0, "b": 7.5, "c": 2.0})
-    lists = content_lists_for_cut("s", CUT, candidates, articles, None, window_days=7)
+    lists = content_lists_for_cut(candidates, articles, None, window_days=7)
     assert "b" not in set(lists["recommended_article_id"])
     assert [a for a, _ in related(lists, "b")] == ["a", "c"]  # an old article still gets related articles
-    wider = content_lists_for_cut("s", CUT, candidates, articles, None, window_days=8)
+    wider = content_lists_for_cut(candidates, articles, None, window_days=8)
     assert related(wider, "a")[0][0] == "b"
 
 
@@ -131,7 +131,7 @@ def test_the_candidates_decay_multiplies_the_cosine_and_reorders() -> None:
     }
     cos = hand_cosines(list(titles.values()))
     candidates, articles = frames(titles, decay={"d": 0.25})
-    lists = content_lists_for_cut("s", CUT, candidates, articles, None, window_days=7)
+    lists = content_lists_for_cut(candidates, articles, None, window_days=7)
     assert related(lists, "a") == [
         ("b", pytest.approx(cos[0][1], rel=1e-9)),
         ("d", pytest.approx(0.25 * cos[0][2], rel=1e-9)),
@@ -142,7 +142,7 @@ def test_the_candidates_decay_multiplies_the_cosine_and_reorders() -> None:
 def test_at_most_recs_per_source_and_only_positive_scores() -> None:
     titles = {f"{i}": f"Storm number {i} floods town" for i in range(8)} | {"q": "你好"}
     candidates, articles = frames(titles)
-    lists = content_lists_for_cut("s", CUT, candidates, articles, None, window_days=7, recs_per_source=3)
+    lists = content_lists_for_cut(candidates, articles, None, window_days=7, recs_per_source=3)
     sizes = lists.groupby("source_entity_id").size()
     assert sizes.max() == 3 and "q" not in set(lists["source_entity_id"])  # shares no n-gram: no list
     assert lists["score"].gt(0).all() and lists["score"].le(1).all()
@@ -158,7 +158,7 @@ def test_reader_lists_are_the_mean_of_the_neighbour_scores_of_their_reads_withou
             "last_read_at": [CUT - pd.Timedelta(hours=2), CUT - pd.Timedelta(hours=1)],
         }
     )
-    lists = content_lists_for_cut("s", CUT, candidates, articles, reads, window_days=7)
+    lists = content_lists_for_cut(candidates, articles, reads, window_days=7)
     rel = {src: dict(related(lists, src)) for src in ("a", "c")}
     mine = lists[lists["source_entity_type"] == "reader"]
     assert set(mine["source_entity_id"]) == {"u"}
@@ -167,15 +167,13 @@ def test_reader_lists_are_the_mean_of_the_neighbour_scores_of_their_reads_withou
     for article in ("b", "d"):
         assert got[article] == pytest.approx((rel["a"].get(article, 0) + rel["c"].get(article, 0)) / 2)
     # only the most recent read counts when the cap is 1: the reader's list is then c's related list
-    capped = content_lists_for_cut(
-        "s", CUT, candidates, articles, reads, window_days=7, max_reads_per_reader=1
-    )
+    capped = content_lists_for_cut(candidates, articles, reads, window_days=7, max_reads_per_reader=1)
     mine = capped[capped["source_entity_type"] == "reader"]
     assert dict(zip(mine["recommended_article_id"], mine["score"], strict=True)) == pytest.approx(
         {k: v for k, v in rel["c"].items() if k != "a"}
     )
     # each read contributes only its best reader_neighbours neighbours
-    best = content_lists_for_cut("s", CUT, candidates, articles, reads, window_days=7, reader_neighbours=1)
+    best = content_lists_for_cut(candidates, articles, reads, window_days=7, reader_neighbours=1)
     mine = best[best["source_entity_type"] == "reader"]
     top = {src: related(lists, src)[0] for src in ("a", "c")}
     expected = Counter()
@@ -189,12 +187,12 @@ def test_reader_lists_are_the_mean_of_the_neighbour_scores_of_their_reads_withou
 
 def test_the_vectorizer_sees_only_the_candidates_of_the_cut() -> None:
     candidates, articles = frames(ENGLISH)
-    before = content_lists_for_cut("s", CUT, candidates, articles, None, window_days=7)
+    before = content_lists_for_cut(candidates, articles, None, window_days=7)
     # an article published after the cut is in the articles mart, not among the cut's candidates
     later = pd.concat(
         [articles, pd.DataFrame({"article_id": ["new"], "title": ["Storm storm storm floods"]})]
     )
-    after = content_lists_for_cut("s", CUT, candidates, later, None, window_days=7)
+    after = content_lists_for_cut(candidates, later, None, window_days=7)
     pd.testing.assert_frame_equal(before.drop(columns="train_seconds"), after.drop(columns="train_seconds"))
     assert "new" not in set(after["recommended_article_id"]) | set(after["source_entity_id"])
     assert after["n_features"].iloc[0] == len(set().union(*(char_wb_ngrams(t) for t in ENGLISH.values())))
@@ -206,7 +204,7 @@ def test_an_article_read_in_the_window_but_no_longer_a_candidate_gets_a_related_
         [articles, pd.DataFrame({"article_id": ["old"], "title": ["Storm floods the city centre"]})]
     )
     reads = pd.DataFrame({"domain_userid": ["u"], "article_id": ["old"], "last_read_at": [CUT]})
-    lists = content_lists_for_cut("s", CUT, candidates, old, reads, window_days=7)
+    lists = content_lists_for_cut(candidates, old, reads, window_days=7)
     assert related(lists, "old")[0] == ("a", pytest.approx(1.0))
     assert "old" not in set(lists["recommended_article_id"])
 
@@ -232,7 +230,7 @@ def test_an_article_without_text_has_no_list_and_is_never_recommended() -> None:
     titles = ENGLISH | {"u1": "The Herald", "u2": "The Herald"}
     titles = {a: (t if t == "The Herald" else f"{t} | The Herald") for a, t in titles.items()}
     candidates, articles = frames(titles)
-    lists = content_lists_for_cut("s", CUT, candidates, articles, None, window_days=7)
+    lists = content_lists_for_cut(candidates, articles, None, window_days=7)
     assert not {"u1", "u2"} & (set(lists["source_entity_id"]) | set(lists["recommended_article_id"]))
     assert related(lists, "a")[0][0] == "b"
 
