@@ -144,8 +144,9 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
         help="turn a real interaction log (CSV/TSV/Parquet or MIND) into enriched events",
         description=(
             "Replay reads (user_id, article_id, timestamp[, dwell_seconds]) as Snowplow page views and page "
-            "pings, sessionised with a 30-minute gap, with pseudonymous domain_userids. --mind reads MIND's "
-            "behaviors.tsv (clicked impressions) and news.tsv beside it."
+            "pings (none when a read has no dwell: unknown, not invented), sessionised with a 30-minute gap, "
+            "with pseudonymous domain_userids. --mind reads MIND's behaviors.tsv (clicked impressions) and "
+            "news.tsv beside it; --articles adds titles, publish dates, sections and authors."
         ),
     )
     p.add_argument("--input", required=True, type=Path, help="interactions file, or MIND behaviors.tsv")
@@ -154,6 +155,13 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
         "--site",
         default=None,
         help="site template for URLs and app_id (default: mind with --mind, else replay)",
+    )
+    p.add_argument(
+        "--articles",
+        default=None,
+        type=Path,
+        help="article metadata (CSV/TSV/Parquet: article_id, title, published_at[, section, author]): titles "
+        "become page titles, and DIR/articles/articles.csv (the CMS export) carries it all",
     )
     p.add_argument("--mind", action="store_true", help="input is MIND behaviors.tsv")
     p.add_argument(
@@ -168,7 +176,9 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
         default=True,
         help="gzip the event files (default: yes)",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed for ids and drawn dwell times (default 0)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed for ids, scroll depths and ping jitter (default 0)"
+    )
     p.add_argument(
         "--force",
         action="store_true",
@@ -186,6 +196,7 @@ def _run_replay(args: argparse.Namespace) -> int:
             input=args.input,
             out=args.out,
             site=args.site,
+            articles=args.articles,
             mind=args.mind,
             mind_history=args.mind_history,
             gzip=args.gzip,

@@ -11,7 +11,7 @@
         'covisitation_lists': 'covisitation',
     } %}
     {%- if target.type == 'duckdb' %}
-    {%- do models.update({'als_lists': 'als'}) %}
+    {%- do models.update({'als_lists': 'als', 'content_lists': 'content'}) %}
     {%- endif %}
     {{ return(models) }}
 {% endmacro %}

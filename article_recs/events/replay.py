@@ -12,13 +12,19 @@ Inputs
            which places each user's history (from their earliest impression) one read an hour, in order,
            ending a day before that impression. ``news.tsv`` beside it gives titles and categories
            (sections).
+  --articles  the articles' metadata: CSV, TSV or Parquet with columns ``article_id, title, published_at``
+           and optional ``section, author`` (published_at as the timestamps above; blank = unknown). It
+           takes precedence over ``news.tsv`` where it has a value.
 
 What each read becomes
-  a page_view at its time, then page pings every 10 s from 5 s while the reader stays (``dwell_seconds``,
-  or a deterministic draw from the generator's dwell distribution with ``--seed`` when missing; capped at
-  ``Behaviour.max_dwell_s``; cut short when the same user's next read starts). A user's reads are in time
-  order; one not after the previous page view is moved to just after the previous read ends. Sessions
-  break after 30 minutes without events (new domain_sessionid, domain_sessionidx + 1).
+  a page_view at its time, its page_title the article's title (``--articles``, else MIND's ``news.tsv``)
+  with the site's masthead (the masthead alone when no title is known). With a ``dwell_seconds``, page
+  pings every 10 s from 5 s while the reader stays (capped at ``Behaviour.max_dwell_s``; cut short when the
+  same user's next read starts). Without one the dwell is unknown and the read has no page pings at all
+  (nothing is invented: the page view then has engaged_time_in_s 0 and page_pings 0 downstream, as a visit
+  under min_visit_length has). A user's reads are in time order; one not after the previous page view
+  (plus its dwell when known) is moved just after it.
+  Sessions break after 30 minutes without events (new domain_sessionid, domain_sessionidx + 1).
 
 Identity
   domain_userid = uuid5(site_id + user_id): stable and pseudonymous. The raw user_id is the source system's id
@@ -26,8 +32,11 @@ Identity
 
 URLs follow the chosen site's template (``--site``, default ``mind`` with ``--mind`` else ``replay``) so the
 site's ``article_url_regex`` recovers the article id; reads whose id cannot fit the site are skipped.
-``DIR/articles/articles.csv`` lists the replayed articles; published_at is left empty (unknown: the pipeline
-then uses first_seen). Bad rows never stop a replay: they are counted by reason in ``manifest.json``.
+``DIR/articles/articles.csv`` is the CMS export (``site_id, article_id, published_at, section, author, title,
+url``; the var ``article_recs__article_metadata_path``): every replayed article, and every article of
+``--articles`` the site can route even if nobody read it. published_at comes from ``--articles``; left empty
+when unknown (the pipeline then uses first_seen). Bad rows never stop a replay: they are counted by reason in
+``manifest.json``.
 """
 
 from __future__ import annotations
@@ -61,6 +70,8 @@ from .writer import (
 
 REQUIRED_COLUMNS = ("user_id", "article_id", "timestamp")
 OPTIONAL_COLUMNS = ("dwell_seconds",)
+ARTICLE_COLUMNS = ("article_id", "title", "published_at")
+OPTIONAL_ARTICLE_COLUMNS = ("section", "author")
 SESSION_GAP_MS = 30 * 60_000
 NEXT_READ_GAP_MS = 2_000  # when reads collide, the next starts this long after the previous one ends
 MIND_HISTORY_SPACING_MS = 3_600_000
@@ -72,6 +83,7 @@ class ReplayConfig:
     input: Path
     out: Path
     site: str | None = None
+    articles: Path | None = None
     mind: bool = False
     mind_history: bool = False
     gzip: bool = True
@@ -83,7 +95,7 @@ class ReplayConfig:
 
 @dataclass
 class _Reads:
-    """Reads in input order: user_id, article_id, t_ms (epoch ms), dwell_s (NaN: draw one)."""
+    """Reads in input order: user_id, article_id, t_ms (epoch ms), dwell_s (NaN: unknown, no page pings)."""
 
     frame: pd.DataFrame
     rows_read: int
@@ -270,6 +282,77 @@ def read_mind(path: Path, history: bool) -> _Reads:
     return _Reads(frame, rows_read, skipped, news or {}, notes)
 
 
+@dataclass
+class ArticleMeta:
+    """What the CMS export says about one article (empty text / None: unknown)."""
+
+    section: str = ""
+    title: str = ""
+    author: str = ""
+    published_ms: int | None = None
+
+
+def read_articles(path: Path) -> tuple[dict[str, ArticleMeta], Counter, int]:
+    """The ``--articles`` file: article_id -> :class:`ArticleMeta`, the rows skipped by reason, and the rows
+    read. Raises :class:`InputError` naming any missing column. The first row of a repeated id wins."""
+    if not path.is_file():
+        raise InputFileNotFoundError(f"--articles {path} not found")
+    table = _read_table(path)
+    table.columns = [str(c).strip().lower() for c in table.columns]
+    missing = [c for c in ARTICLE_COLUMNS if c not in table.columns]
+    if missing:
+        raise InputError(
+            f"{path}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+            f"(need {', '.join(ARTICLE_COLUMNS)} and optionally {', '.join(OPTIONAL_ARTICLE_COLUMNS)}; "
+            f"found: "
+            f"{', '.join(table.columns) or 'none'})"
+        )
+    skipped: Counter = Counter()
+
+    def text(column: str) -> list[str]:
+        if column not in table.columns:
+            return [""] * len(table)
+        values = table[column].astype(object).where(table[column].notna(), "")
+        return [_clean(str(v).strip()) for v in values]
+
+    ids, titles, sections, authors = text("article_id"), text("title"), text("section"), text("author")
+    raw_published = table["published_at"]
+    blank = raw_published.isna() | (raw_published.astype(str).str.strip() == "")
+    published = _parse_times(raw_published)
+    out: dict[str, ArticleMeta] = {}
+    for i, article_id in enumerate(ids):
+        if article_id.lower() in ("", "nan", "none", "null"):
+            skipped["missing article_id"] += 1
+            continue
+        if article_id in out:
+            skipped["repeated article_id"] += 1
+            continue
+        ms = published.iloc[i]
+        if not blank.iloc[i] and np.isnan(ms):
+            skipped["bad published_at (kept, published_at unknown)"] += 1
+        out[article_id] = ArticleMeta(
+            section=sections[i],
+            title=titles[i],
+            author=authors[i],
+            published_ms=None if np.isnan(ms) else int(ms),
+        )
+    return out, skipped, len(table)
+
+
+def _merge_meta(news: dict[str, tuple[str, str]], given: dict[str, ArticleMeta]) -> dict[str, ArticleMeta]:
+    """MIND's news.tsv (section, title) overlaid with the ``--articles`` values that are not empty."""
+    merged = {a: ArticleMeta(section=section, title=title) for a, (section, title) in news.items()}
+    for article_id, meta in given.items():
+        base = merged.get(article_id, ArticleMeta())
+        merged[article_id] = ArticleMeta(
+            section=meta.section or base.section,
+            title=meta.title or base.title,
+            author=meta.author or base.author,
+            published_ms=meta.published_ms if meta.published_ms is not None else base.published_ms,
+        )
+    return merged
+
+
 # ================================================================================================= identity
 def _hash_unit(*parts: str) -> float:
     """A stable number in [0, 1) from text."""
@@ -330,6 +413,12 @@ def replay(cfg: ReplayConfig) -> dict:
     reads = read_mind(cfg.input, cfg.mind_history) if cfg.mind else read_interactions(cfg.input)
     frame = reads.frame
     skipped = reads.skipped
+    given: dict[str, ArticleMeta] = {}
+    articles_skipped: Counter = Counter()
+    articles_rows = 0
+    if cfg.articles is not None:
+        given, articles_skipped, articles_rows = read_articles(cfg.articles)
+    article_meta = _merge_meta(reads.articles, given)
 
     # ids the site cannot carry in its URLs
     valid = frame["article_id"].map(site.is_valid_article_id).astype(bool)
@@ -340,9 +429,10 @@ def replay(cfg: ReplayConfig) -> dict:
 
     rng = np.random.default_rng(cfg.seed)
     n = len(frame)
-    drawn = beh.draw_dwell_s(rng, np.ones(n, dtype=bool))
-    given = frame["dwell_s"].to_numpy(dtype=np.float64)
-    dwell_s = np.where(np.isnan(given), drawn, given)
+    # a missing dwell stays unknown: 0 ms here, so the read gets no page pings (make_pings) - none invented
+    dwell_in = frame["dwell_s"].to_numpy(dtype=np.float64)
+    unknown = np.isnan(dwell_in)
+    dwell_s = np.where(unknown, 0.0, dwell_in)
     capped = int((dwell_s > beh.max_dwell_s).sum())
     dwell_ms = (np.minimum(dwell_s, beh.max_dwell_s) * 1000).astype(np.int64)
     users = frame["user_id"].tolist()
@@ -365,24 +455,27 @@ def replay(cfg: ReplayConfig) -> dict:
     cut = same_next & (dwell_ms > room)
     dwell_ms = np.where(cut, np.maximum(room, 0), dwell_ms)
 
-    # articles: section, title, URL path
+    # articles: metadata, URL path (dated by the publish time when known, else the first read)
     first_seen: dict[str, int] = {}
     for a, ti in zip(articles, t.tolist(), strict=True):
         if a not in first_seen or ti < first_seen[a]:
             first_seen[a] = ti
-    meta: dict[str, tuple[str, str, str]] = {}
-    for a, seen in first_seen.items():
-        section, title = reads.articles.get(a, ("", ""))
-        published = datetime.fromtimestamp(seen / 1000, UTC)
-        path = site.article_path(a, section or "general", title or "article", published)
-        meta[a] = (section, title, path)
-    unroutable = {a for a, (_, _, path) in meta.items() if site.article_id_from_path(path) != a}
+    meta: dict[str, tuple[ArticleMeta, str]] = {}
+    for a in list(first_seen) + [a for a in given if a not in first_seen and site.is_valid_article_id(a)]:
+        m = article_meta.get(a, ArticleMeta())
+        when = m.published_ms if m.published_ms is not None else first_seen[a]
+        path = site.article_path(
+            a, m.section or "general", m.title or "article", datetime.fromtimestamp(when / 1000, UTC)
+        )
+        meta[a] = (m, path)
+    unroutable = {a for a, (_, path) in meta.items() if site.article_id_from_path(path) != a}
     if unroutable:
         keep = np.array([a not in unroutable for a in articles], dtype=bool)
-        skipped[f"url of site {site.site_id} would not give back the article_id"] += int((~keep).sum())
+        if not keep.all():
+            skipped[f"url of site {site.site_id} would not give back the article_id"] += int((~keep).sum())
         users = [u for u, k in zip(users, keep, strict=True) if k]
         articles = [a for a, k in zip(articles, keep, strict=True) if k]
-        t, dwell_ms = t[keep], dwell_ms[keep]
+        t, dwell_ms, unknown = t[keep], dwell_ms[keep], unknown[keep]
         n = len(users)
 
     # pings (to know when a read's last event is), then sessions
@@ -413,8 +506,8 @@ def replay(cfg: ReplayConfig) -> dict:
                 referrer, medium = "", ""
             else:
                 referrer, medium = prev_url, "internal"
-            section, title, path = meta[articles[i]]
-            page_title = site.page_title(title or f"Article {articles[i]}")
+            m, path = meta[articles[i]]
+            page_title = site.page_title(m.title)  # no title known: the masthead alone, nothing invented
             pvs.add(session, ti, int(dwell_ms[i]), 0, -1, path, page_title, "", referrer, medium, "")
             prev_user, prev_end, prev_url = user, ti + int(last_offset[i]), site.url(path)
             bar.update(1)
@@ -468,7 +561,7 @@ def replay(cfg: ReplayConfig) -> dict:
         leave=False,
     ) as bar:
         files = write_hourly(cfg.out, batch, gzip=cfg.gzip, progress=bar.update)
-    _write_articles(cfg.out, site, meta)
+    _write_articles(cfg.out, site, {a: v for a, v in meta.items() if a not in unroutable})
 
     manifest = {
         "generator": "article-recs replay",
@@ -481,16 +574,21 @@ def replay(cfg: ReplayConfig) -> dict:
         "skipped": sum(skipped.values()),
         "skipped_by_reason": dict(sorted(skipped.items())),
         "reads_moved_after_previous": moved,
-        "dwell_given": int((~np.isnan(given)).sum()),
-        "dwell_drawn": int(np.isnan(given).sum()),
+        "dwell_given": int((~unknown).sum()),
+        "dwell_unknown_no_pings": int(unknown.sum()),
         "dwell_capped": capped,
         "users": len(reader_of),
         "sessions": len(pvs.sess_reader),
         "page_views": n,
         "page_pings": int(pings.owner.size),
         "events": rows,
-        "articles": len(meta),
-        "articles_with_metadata": sum(1 for section, title, _ in meta.values() if section or title),
+        "articles": len(set(articles)),
+        "articles_in_cms_export": len(meta) - len(unroutable),
+        "articles_with_metadata": sum(1 for m, _ in meta.values() if m.section or m.title),
+        "articles_with_published_at": sum(1 for m, _ in meta.values() if m.published_ms is not None),
+        "articles_file": str(cfg.articles) if cfg.articles else None,
+        "articles_file_rows": articles_rows,
+        "articles_file_skipped_by_reason": dict(sorted(articles_skipped.items())),
         "files": len(files),
         "first_event": _fmt_ms(int(created.min())) if rows else None,
         "last_event": _fmt_ms(int(created.max())) if rows else None,
@@ -503,15 +601,17 @@ def _fmt_ms(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _write_articles(out: Path, site: SiteTemplate, meta: dict[str, tuple[str, str, str]]) -> None:
+def _write_articles(out: Path, site: SiteTemplate, meta: dict[str, tuple[ArticleMeta, str]]) -> None:
     path = out / "articles" / "articles.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["site_id", "article_id", "published_at", "section", "author", "title", "url"])
         for article_id in sorted(meta):
-            section, title, url_path = meta[article_id]
-            w.writerow([site.site_id, article_id, "", section, "", title, site.url(url_path)])
+            m, url_path = meta[article_id]
+            published = _fmt_ms(m.published_ms) if m.published_ms is not None else ""
+            url = site.url(url_path)
+            w.writerow([site.site_id, article_id, published, m.section, m.author, m.title, url])
 
 
 def summary_line(manifest: dict) -> str:

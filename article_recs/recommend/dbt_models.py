@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from article_recs.recommend.content import CONTENT_LISTS_SCHEMA, content_lists_for_cuts
 from article_recs.recommend.oracle import load_truth
 from article_recs.recommend.params import RecommenderParams, is_empty
 from article_recs.recommend.pipeline import (
@@ -58,6 +59,18 @@ def als_lists_table(
     return als_lists_for_cuts(contexts, training_interactions, candidates, cut_reads)
 
 
+def content_lists_table(
+    cuts: pd.DataFrame,
+    candidates: pd.DataFrame | None,
+    articles: pd.DataFrame | None,
+    cut_reads: pd.DataFrame | None,
+    content_window_days: Any,
+) -> pa.Table:
+    """The ``content_lists`` rows (``CONTENT_LISTS_SCHEMA``) of ``cuts``: TF-IDF related articles and reader
+    lists per (site, cut) (:mod:`article_recs.recommend.content`)."""
+    return content_lists_for_cuts(cuts, candidates, articles, cut_reads, content_window_days)
+
+
 def eval_oracle_lists_table(
     ground_truth_path: str | None,
     cuts: pd.DataFrame,
@@ -77,8 +90,10 @@ def eval_oracle_lists_table(
 
 __all__ = [
     "ALS_LISTS_SCHEMA",
+    "CONTENT_LISTS_SCHEMA",
     "ORACLE_LIST_COLUMNS",
     "als_lists_table",
+    "content_lists_table",
     "cut_filter_sql",
     "cuts_to_build",
     "eval_oracle_lists_table",

@@ -44,6 +44,7 @@ vars:
   article_recs__als_threads: 1
   article_recs__holdout_hours: 24
   article_recs__eval_k: 5
+  article_recs__content_window_days: 7
 seeds:
   recs_fixture:
     page_views:
@@ -123,7 +124,7 @@ def fixture_frames(seed: int = 7) -> dict[str, pd.DataFrame]:
                     "site_id": site,
                     "article_id": f"{j}",
                     "canonical_path": f"/a/{j}",
-                    "title": f"A{j}",
+                    "title": f"{('Storm', 'Budget', 'Derby')[j % 3]} story {j} | The {site.title()}",
                     "section": f"s{j % 3}",
                     "author": "x",
                     "first_seen_at": published[j],
@@ -164,6 +165,8 @@ def fixture_frames(seed: int = 7) -> dict[str, pd.DataFrame]:
         "min_dwell_s": 0,
         "max_dwell_s": 10000,
         "recs_per_source": 5,
+        "knn_max_reads_per_reader": 50,
+        "knn_reader_neighbours": 20,
     }
     return {
         "page_views": page_views,
@@ -251,6 +254,27 @@ def test_python_models_build_on_duckdb_per_cut_and_incrementally(tmp_path: Path)
     assert als["n_interactions"].gt(0).all() and als["train_seconds"].ge(0).all()
     assert oracle.empty and {"domain_userid", "task", "cut_at"} <= set(oracle.columns)
 
+    # content: related lists for every candidate of each cut, reader lists without the reader's reads
+    content, candidates = read_tables(root, "content_lists", "recommender_candidates")
+    assert set(content["source_entity_type"]) == {"article", "reader"}
+    assert content.groupby("site_id")["cut_at"].nunique().to_dict() == {"herald": 2, "metro": 2}
+    assert content["score"].between(0, 1, inclusive="right").all()
+    assert not (content["source_entity_id"] == content["recommended_article_id"]).any()
+    keys = ["site_id", "cut_at", "article_id"]
+    related = content[content["source_entity_type"] == "article"]
+    sources = set(related[["site_id", "cut_at", "source_entity_id"]].itertuples(index=False, name=None))
+    assert sources == set(candidates[keys].itertuples(index=False, name=None))
+    recommended = content[["site_id", "cut_at", "recommended_article_id"]]
+    recommended = set(recommended.itertuples(index=False, name=None))
+    assert recommended <= set(candidates[keys].itertuples(index=False, name=None))
+    readers = content[content["source_entity_type"] == "reader"]
+    read_back = readers.merge(
+        cut_reads, left_on=["site_id", "cut_at", "source_entity_id", "recommended_article_id"],
+        right_on=["site_id", "cut_at", "domain_userid", "article_id"],
+    )
+    assert len(readers) and read_back.empty
+    assert content.groupby(["site_id", "cut_at", "source_entity_type", "source_entity_id"]).size().max() == 5
+
     # the next run: a new serving cut two hours later; the earlier cut stays as it was (not refitted), the
     # old serving cut is retired, only the new cut is fitted
     not_knobs = {"site_id", "app_id", "cut_at", "is_serving", "eval_window_end", "is_scored", "as_of"}
@@ -264,6 +288,12 @@ def test_python_models_build_on_duckdb_per_cut_and_incrementally(tmp_path: Path)
     assert sorted(after["cut_at"].unique()) == [AS_OF - pd.Timedelta(hours=24), later]
     kept_before = als[als["cut_at"] == AS_OF - pd.Timedelta(hours=24)]
     kept_after = after[after["cut_at"] == AS_OF - pd.Timedelta(hours=24)]
+    assert kept_after["trained_at"].unique().tolist() == kept_before["trained_at"].unique().tolist()
+    assert len(kept_after) == len(kept_before)
+    (content_after,) = read_tables(root, "content_lists")
+    assert sorted(content_after["cut_at"].unique()) == [AS_OF - pd.Timedelta(hours=24), later]
+    kept_before = content[content["cut_at"] == AS_OF - pd.Timedelta(hours=24)]
+    kept_after = content_after[content_after["cut_at"] == AS_OF - pd.Timedelta(hours=24)]
     assert kept_after["trained_at"].unique().tolist() == kept_before["trained_at"].unique().tolist()
     assert len(kept_after) == len(kept_before)
 

@@ -80,7 +80,7 @@ def test_replay_of_a_tiny_csv_gives_the_expected_page_views_and_pings(tmp_path: 
         assert sorted(r["article_id"] for r in csv.DictReader(fh)) == ["101", "102", "103"]
 
 
-def test_replay_is_deterministic_and_draws_missing_dwell(tmp_path: Path) -> None:
+def test_replay_is_deterministic_and_a_log_without_dwell_gets_no_page_pings(tmp_path: Path) -> None:
     src = write_csv(
         tmp_path / "reads.tsv",
         ["user_id", "article_id", "timestamp"],
@@ -89,12 +89,115 @@ def test_replay_is_deterministic_and_draws_missing_dwell(tmp_path: Path) -> None
     )
     a = replay(ReplayConfig(input=src, out=tmp_path / "a", quiet=True))
     b = replay(ReplayConfig(input=src, out=tmp_path / "b", quiet=True))
-    assert a["dwell_drawn"] == 60 and a["page_pings"] > 0
+    # unknown dwell: no pings are invented (downstream engaged_time_in_s = 0, page_pings = 0)
+    assert a["dwell_unknown_no_pings"] == 60 and a["dwell_given"] == 0 and a["page_pings"] == 0
+    assert {v[F["event"]] for v in events(tmp_path / "a")} == {"page_view"}
     assert {k: v for k, v in a.items() if k != "input"} == {k: v for k, v in b.items() if k != "input"}
     for pa, pb in zip(
         sorted((tmp_path / "a").rglob("*.gz")), sorted((tmp_path / "b").rglob("*.gz")), strict=True
     ):
         assert pa.read_bytes() == pb.read_bytes()
+
+
+def test_only_the_reads_with_a_dwell_get_page_pings(tmp_path: Path) -> None:
+    rows = [
+        ["u1", "101", "2024-03-01T10:00:00Z", "30"],  # pings at 5, 15, 25 s -> 3
+        ["u1", "102", "2024-03-01T10:01:00Z", ""],  # unknown -> none
+        ["u2", "103", "2024-03-01T11:00:00Z", ""],  # unknown -> none
+    ]
+    src = write_csv(tmp_path / "reads.csv", ["user_id", "article_id", "timestamp", "dwell_seconds"], rows)
+    m = replay(ReplayConfig(input=src, out=tmp_path / "out", gzip=False, quiet=True))
+    assert (m["dwell_given"], m["dwell_unknown_no_pings"], m["page_pings"]) == (1, 2, 3)
+    pinged = Counter(v[F["page_urlpath"]] for v in events(tmp_path / "out") if v[F["event"]] == "page_ping")
+    assert list(pinged) == ["/read/101/article"] and pinged["/read/101/article"] == 3
+
+
+ARTICLES = [
+    ["101", "Storm floods the city centre", "2024-02-28T08:30:00Z", "weather", "Ann Lee"],
+    ["102", "Council votes on budget", "", "politics", ""],
+    ["999", "Nobody read this one", "2024-02-27 07:00:00", "", "Bo Chen"],
+]
+
+
+def test_articles_file_gives_page_titles_and_the_cms_export(tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "reads.csv", ["user_id", "article_id", "timestamp", "dwell_seconds"], TINY)
+    meta = write_csv(
+        tmp_path / "articles.tsv",
+        ["article_id", "title", "published_at", "section", "author"],
+        ARTICLES,
+        sep="\t",
+    )
+    assert (
+        main(
+            [
+                "replay",
+                "--input",
+                str(src),
+                "--out",
+                str(tmp_path / "out"),
+                "--articles",
+                str(meta),
+                "--no-gzip",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    m = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert (m["articles"], m["articles_in_cms_export"], m["articles_with_published_at"]) == (3, 4, 2)
+    titles = {
+        SITE_TEMPLATES["replay"].article_id_from_path(v[F["page_urlpath"]]): v[F["page_title"]]
+        for v in events(tmp_path / "out")
+        if v[F["event"]] == "page_view"
+    }
+    assert titles == {
+        "101": "Storm floods the city centre | Replay",
+        "102": "Council votes on budget | Replay",
+        "103": "Replay",  # not in the file: no title known, none invented
+    }
+    with open(tmp_path / "out" / "articles" / "articles.csv", newline="") as fh:
+        cms = {r["article_id"]: r for r in csv.DictReader(fh)}
+    assert set(cms) == {"101", "102", "103", "999"}
+    assert cms["101"] == {
+        "site_id": "replay",
+        "article_id": "101",
+        "published_at": "2024-02-28 08:30:00",
+        "section": "weather",
+        "author": "Ann Lee",
+        "title": "Storm floods the city centre",
+        "url": "https://" + SITE_TEMPLATES["replay"].host + "/read/101/storm-floods-the-city-centre",
+    }
+    assert cms["102"]["published_at"] == "" and cms["103"]["title"] == ""
+    assert (cms["999"]["published_at"], cms["999"]["author"]) == ("2024-02-27 07:00:00", "Bo Chen")
+
+
+def test_articles_file_from_parquet_overrides_mind_news(tmp_path: Path) -> None:
+    src = _tiny_mind(tmp_path / "mind")
+    meta = tmp_path / "articles.parquet"
+    pd.DataFrame(
+        {
+            "article_id": ["N10", "N14", "N14", ""],
+            "title": ["Big game tonight, updated", "Fresh title", "second copy", "x"],
+            "published_at": pd.to_datetime(["2019-11-15 06:00", None, None, None]),
+        }
+    ).to_parquet(meta)
+    m = replay(ReplayConfig(input=src, out=tmp_path / "out", mind=True, articles=meta, quiet=True))
+    assert m["articles_file_skipped_by_reason"] == {"missing article_id": 1, "repeated article_id": 1}
+    with open(tmp_path / "out" / "articles" / "articles.csv", newline="") as fh:
+        cms = {r["article_id"]: r for r in csv.DictReader(fh)}
+    assert cms["N10"]["title"] == "Big game tonight, updated" and cms["N10"]["section"] == "sports"
+    assert cms["N10"]["published_at"] == "2019-11-15 06:00:00"
+    assert cms["N14"]["title"] == "Fresh title" and cms["N14"]["published_at"] == ""
+    assert cms["N12"]["title"] == "City council votes"  # news.tsv where the file says nothing
+
+
+def test_articles_file_names_the_missing_column(tmp_path: Path) -> None:
+    src = write_csv(
+        tmp_path / "reads.csv", ["user_id", "article_id", "timestamp"], [["u1", "1", "2024-01-01"]]
+    )
+    meta = write_csv(tmp_path / "a.csv", ["article_id", "headline"], [["1", "x"]])
+    with pytest.raises(InputError, match="missing columns title, published_at"):
+        replay(ReplayConfig(input=src, out=tmp_path / "out", articles=meta, quiet=True))
 
 
 def test_replay_names_the_missing_column(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
