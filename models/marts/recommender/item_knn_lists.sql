@@ -3,7 +3,8 @@
     by cut.
 
     Weights. A read weighs w = ln(1 + dwell_s): a read of 10 minutes counts about 1.9x a read of 30 seconds
-    (the dwell filters already keep reads between min_dwell_s and max_dwell_s), not 20x.
+    (the dwell filters already keep reads between min_dwell_s and max_dwell_s), not 20x; every read weighs 1
+    where dwell is unknown.
 
     Bounded cost. Each reader contributes only their knn_max_reads_per_reader most recent reads (by
     last_read_at): the self-join makes at most M * (M - 1) pairs per reader.
@@ -53,7 +54,7 @@ reads as (
         training_interactions.cut_at,
         training_interactions.domain_userid,
         training_interactions.article_id,
-        {{ log1p('training_interactions.dwell_s') }} as weight,
+        coalesce({{ log1p('training_interactions.dwell_s') }}, 1.0) as weight,
         row_number() over (
             partition by
                 training_interactions.site_id, training_interactions.cut_at, training_interactions.domain_userid

@@ -1,7 +1,8 @@
 {#- Popularity at each cut, as the newsroom job computes it: per site, the top popularity_top_n articles by
     total dwell over [cut_at - popularity_window_days, cut_at), each read weighted by
     0.5 ^ (age of the read in days at the cut / popularity_half_life_days), scores normalised to [0, 1] by the
-    site's maximum. One 'default' list per (site, cut); only candidates (recommender_candidates) are listed.
+    site's maximum (where dwell is unknown, recommender_sites.dwell_known, each read counts 1). One 'default'
+    list per (site, cut); only candidates (recommender_candidates) are listed.
     Incremental by cut. -#}
 
 {{ cut_keyed_config() }}
@@ -34,7 +35,7 @@ decayed_dwell as (
         cuts.cut_at,
         page_views.article_id,
         sum(
-            page_views.engaged_time_in_s
+            case when cuts.dwell_known then page_views.engaged_time_in_s else 1.0 end
             * {{ power_of(0.5, age_in_days('page_views.start_tstamp', 'cuts.cut_at')
                 ~ ' / cuts.popularity_half_life_days') }}
         ) as popularity

@@ -1,5 +1,5 @@
 {#- Every reader x article read in each cut's training window [cut_at - training_window_days, cut_at), before
-    any dwell or count filter: what a reader list must never recommend back, the articles that get a related
+    any dwell or count filter (dwell_s null where the site's dwell is unknown: recommender_sites.dwell_known): what a reader list must never recommend back, the articles that get a related
     list, and the input of the training filters (recommender_training_interactions). Keyed by
     (site_id, cut_at), incremental by cut (macros/recommender_cuts.sql). -#}
 
@@ -27,7 +27,7 @@ final as (
         cuts.cut_at,
         page_views.domain_userid,
         page_views.article_id,
-        sum(page_views.engaged_time_in_s) as dwell_s,
+        case when cuts.dwell_known then sum(page_views.engaged_time_in_s) end as dwell_s,
         count(*) as reads,
         min(page_views.start_tstamp) as first_read_at,
         max(page_views.start_tstamp) as last_read_at
@@ -39,7 +39,7 @@ final as (
         page_views.start_tstamp < cuts.cut_at
         and page_views.start_tstamp
         >= {{ dbt.dateadd('day', '-1 * cuts.training_window_days', 'cuts.cut_at') }}
-    group by cuts.site_id, cuts.cut_at, page_views.domain_userid, page_views.article_id
+    group by cuts.site_id, cuts.cut_at, cuts.dwell_known, page_views.domain_userid, page_views.article_id
 
 )
 

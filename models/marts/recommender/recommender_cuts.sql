@@ -116,6 +116,7 @@ final as (
         {%- for knob in recommender_site_knobs() + recommender_var_knobs() %}
         sites.{{ knob }},
         {%- endfor %}
+        sites.dwell_known,
         {{ retrain_hours }} as retrain_hours
 
     from sequenced

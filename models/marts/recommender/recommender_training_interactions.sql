@@ -1,5 +1,6 @@
 {#- The reader x article reads a recommender trains on at each cut, with the newsroom job's filters, per site:
-    the cut's reads (recommender_cut_reads) with dwell between min_dwell_s and max_dwell_s, of articles no
+    the cut's reads (recommender_cut_reads) with dwell between min_dwell_s and max_dwell_s (an unknown dwell,
+    null, is not short: it passes), of articles no
     older than max_article_age_days at the cut; then articles read by more than min_article_readers readers,
     and readers with more than min_reader_articles articles and over min_reader_total_dwell_s.
     Keyed by (site_id, cut_at), incremental by cut. -#}
@@ -44,8 +45,7 @@ read_filtered as (
             cut_reads.site_id = articles.site_id
             and cut_reads.article_id = articles.article_id
     where
-        cut_reads.dwell_s >= cuts.min_dwell_s
-        and cut_reads.dwell_s <= cuts.max_dwell_s
+        (cut_reads.dwell_s is null or cut_reads.dwell_s between cuts.min_dwell_s and cuts.max_dwell_s)
         and {{ age_in_days('articles.published_at', 'cuts.cut_at') }} <= cuts.max_article_age_days
 
 ),
@@ -103,7 +103,7 @@ final as (
     from reader_counted
     where
         reader_articles > min_reader_articles
-        and reader_dwell_s > min_reader_total_dwell_s
+        and (reader_dwell_s is null or reader_dwell_s > min_reader_total_dwell_s)
 
 )
 
