@@ -29,6 +29,8 @@ class BuildSummary:
     latest_training_at: object = None  # when the latest models were trained (model_registry)
     unscored_sites: list[str] = field(default_factory=list)  # sites with cuts but no scored cut yet
     protocol: dict[str, int] = field(default_factory=dict)  # retrain_hours, holdout cuts
+    # the training filters at each site's serving cut: site -> counts (recommender_cut_reads' flags)
+    training_filters: dict[str, dict[str, int]] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
 
 
@@ -110,6 +112,10 @@ def read_summary(duckdb_path: str | Path) -> BuildSummary:
                 select site_id from recommender.recommender_cuts group by site_id
                 having count(*) filter (where is_scored) = 0 order by site_id
             """).fetchall()]
+        if _exists(con, "recommender.recommender_cut_reads") and _exists(
+            con, "recommender.recommender_training_interactions"
+        ):
+            _read_training_filters(con, summary)
         if have("evaluation.model_evaluations"):
             latest = con.execute("""
                 select run_id, evaluated_at from evaluation.model_evaluations
@@ -126,6 +132,41 @@ def read_summary(duckdb_path: str | Path) -> BuildSummary:
     finally:
         con.close()
     return summary
+
+
+def _read_training_filters(con: duckdb.DuckDBPyConnection, summary: BuildSummary) -> None:
+    """What each training filter keeps at the serving cut (recommender_cut_reads' per-read flags, then the
+    minimum readers per article / articles per reader that recommender_training_interactions applies)."""
+    rows = con.execute("""
+        with serving as (
+            select site_id, cut_at, dwell_known from recommender.recommender_cuts where is_serving
+        ),
+        reads as (
+            select
+                r.site_id,
+                count(*) as pairs,
+                count(*) filter (where not r.is_dwell_in_range) as dwell_dropped,
+                count(*) filter (where r.is_dwell_in_range and not r.is_article_in_age) as age_dropped,
+                count(*) filter (where r.is_dwell_in_range and r.is_article_in_age) as passed
+            from recommender.recommender_cut_reads as r
+            inner join serving as s using (site_id, cut_at)
+            group by r.site_id
+        ),
+        kept as (
+            select t.site_id, count(*) as kept, count(distinct t.domain_userid) as readers,
+                   count(distinct t.article_id) as articles
+            from recommender.recommender_training_interactions as t
+            inner join serving as s using (site_id, cut_at)
+            group by t.site_id
+        )
+        select reads.*, coalesce(kept.kept, 0), coalesce(kept.readers, 0), coalesce(kept.articles, 0),
+               serving.dwell_known
+        from reads left join kept using (site_id) inner join serving using (site_id)
+        order by reads.site_id
+    """).fetchall()
+    names = ["pairs", "dwell_dropped", "age_dropped", "passed", "kept", "readers", "articles", "dwell_known"]
+    for row in rows:
+        summary.training_filters[row[0]] = dict(zip(names, row[1:], strict=True))
 
 
 def _n(value: int | float | None) -> str:
@@ -148,6 +189,15 @@ def format_summary(summary: BuildSummary) -> str:
         out.append(f"recommendations    {recs} rows in {summary.current_models} current models")
         cover = ", ".join(f"{k} {v:.0%}" for k, v in summary.sources_covered.items())
         out.append(f"articles covered   {cover}")
+    for site, f in summary.training_filters.items():
+        dwell = ("dwell outside the bounds drops" if f["dwell_known"]
+                 else "dwell unknown (no page pings), the dwell filter drops")
+        out.append(
+            f"training filters   {site}: {f['pairs']:,} reader x article pairs in the window; {dwell} "
+            f"{f['dwell_dropped']:,}; too old drops {f['age_dropped']:,}; minimum readers per article and "
+            f"articles per reader drop {f['passed'] - f['kept']:,}; {f['kept']:,} kept "
+            f"({f['readers']:,} readers, {f['articles']:,} articles)"
+        )
     out.extend(_format_evaluation(summary))
     if summary.missing:
         out.append(f"(not built: {', '.join(summary.missing)})")

@@ -1,7 +1,7 @@
 {#- The reader x article reads a recommender trains on at each cut, with the newsroom job's filters, per site:
-    the cut's reads (recommender_cut_reads) with dwell between min_dwell_s and max_dwell_s (an unknown dwell,
-    null, is not short: it passes), of articles no
-    older than max_article_age_days at the cut; then articles read by more than min_article_readers readers,
+    the cut's reads (recommender_cut_reads) whose dwell is between min_dwell_s and max_dwell_s (an unknown dwell,
+    null, is not short: it passes) and whose article is no older than max_article_age_days at the cut (its flags
+    is_dwell_in_range, is_article_in_age); then articles read by more than min_article_readers readers,
     and readers with more than min_reader_articles articles and over min_reader_total_dwell_s.
     Keyed by (site_id, cut_at), incremental by cut. -#}
 
@@ -21,12 +21,6 @@ cut_reads as (
 
 ),
 
-articles as (
-
-    select * from {{ ref('articles') }}
-
-),
-
 read_filtered as (
 
     select
@@ -40,13 +34,7 @@ read_filtered as (
         on
             cut_reads.site_id = cuts.site_id
             and cut_reads.cut_at = cuts.cut_at
-    inner join articles
-        on
-            cut_reads.site_id = articles.site_id
-            and cut_reads.article_id = articles.article_id
-    where
-        (cut_reads.dwell_s is null or cut_reads.dwell_s between cuts.min_dwell_s and cuts.max_dwell_s)
-        and {{ age_in_days('articles.published_at', 'cuts.cut_at') }} <= cuts.max_article_age_days
+    where cut_reads.is_dwell_in_range and cut_reads.is_article_in_age
 
 ),
 
