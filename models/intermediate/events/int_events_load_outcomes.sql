@@ -62,7 +62,7 @@ used as (
             run_window.window_start is null
             or events.load_tstamp is null
             or events.load_tstamp >= run_window.window_start
-            or events.loaded_in_run = run_window.run_seq
+            or events.loaded_in_run > run_window.last_completed_run_seq
         )
         and events.load_partition in (select partitions.load_partition from partitions)
     group by events.load_partition
