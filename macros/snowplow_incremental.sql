@@ -286,3 +286,22 @@
     where {{ key_expression }} in (select {{ key_expression }} from {{ keys_relation }})
     {%- endif -%}
 {% endmacro %}
+
+{#- Plausible event times (collector_tstamp, derived_tstamp: what the windows, sessions and as_of read).
+    An event cannot be collected after it was loaded, nor after this run started reading it: the latest
+    plausible time is the earlier of the end of its load hour and the run's start, plus
+    article_recs__future_tolerance_hours. Nothing happened before article_recs__earliest_event_tstamp.
+    Events outside are quarantined (timestamp_in_future, timestamp_before_floor): one 2099 event would
+    otherwise become every site's as_of. -#}
+{% macro snowplow_latest_plausible_tstamp(load_tstamp) -%}
+    {%- set run_start = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
+    {{ dbt.dateadd(
+        'hour',
+        var('article_recs__future_tolerance_hours') | int,
+        'least(coalesce(' ~ dbt.dateadd('hour', 1, load_tstamp) ~ ', ' ~ run_start ~ '), ' ~ run_start ~ ')'
+    ) }}
+{%- endmacro %}
+
+{% macro snowplow_earliest_plausible_tstamp() -%}
+    cast('{{ var("article_recs__earliest_event_tstamp") }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}

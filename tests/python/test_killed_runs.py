@@ -155,7 +155,9 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def reference(generated: Path, landing: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple]]:
+def reference(
+    generated: Path, landing: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, list[tuple]]:
     """A full build of every file up to the second cutoff, in a warehouse of its own."""
     root = tmp_path_factory.mktemp("reference")
     _reset(generated, landing, SECOND_CUTOFF)
@@ -169,7 +171,7 @@ def reference(generated: Path, landing: Path, tmp_path_factory: pytest.TempPathF
 
 @pytest.fixture(scope="module")
 def first_build(generated: Path, landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The warehouse after a normal build of the hours up to the first cutoff (each case starts from a copy)."""
+    """The warehouse after a normal build of the hours up to the first cutoff (each case starts from it)."""
     root = tmp_path_factory.mktemp("first")
     _reset(generated, landing, FIRST_CUTOFF)
     run_dbt(BUILD, dbt_vars=_vars(generated, landing), duckdb_path=root / "first.duckdb",
