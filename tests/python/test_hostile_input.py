@@ -72,6 +72,11 @@ def _hostile(events: Path) -> dict[str, Path]:
         rows = [row.split("\t") for row in fh.read().split("\n")]
     views = [row for row in rows if len(row) == 131 and row[FIELDS.index("event")] == "page_view"]
     views[-1][FIELDS.index("domain_userid")] = ROTATED_USER
+    # an article page of a known app on a host that is not its site's (a proxy, a copy)
+    path = FIELDS.index("page_urlpath")
+    article_view = next(row for row in views[:-1] if row[path].rstrip("/")[-1].isdigit())
+    article_view[FIELDS.index("page_urlhost")] = "evil.example"
+    article_view[FIELDS.index("page_url")] = "https://evil.example" + article_view[path]
     with gzip.open(rotated, "wt", encoding="utf-8") as fh:
         fh.write("\n".join("\t".join(row) for row in rows))
     # bytes that are not UTF-8, one garbage line each
@@ -172,6 +177,13 @@ def test_one_reader_per_session_when_the_cookie_id_rotates(hostile: dict) -> Non
         select count(*) from marts.page_views
         where domain_userid not in (select domain_userid from marts.users)
     """) == [(0,)]
+
+
+def test_a_page_on_an_unknown_host_is_no_article_and_is_counted(hostile: dict) -> None:
+    assert _sql(hostile["db"], """
+        select count(*), count(article_id) from marts.page_views where page_url like 'https://evil.example/%'
+    """) == [(1, 0)]
+    assert _sql(hostile["db"], "select sum(page_views_unknown_host) from marts.snowplow_run_stats") == [(1,)]
 
 
 def test_a_run_with_nothing_new_counts_nothing_twice_and_does_not_warn(hostile: dict) -> None:

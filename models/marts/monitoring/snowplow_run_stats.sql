@@ -153,7 +153,9 @@ rebuilt as (
 
 page_views_written as (
 
-    select count(*) as page_views_written
+    select
+        count(*) as page_views_written,
+        sum(case when is_known_site and not is_known_host then 1 else 0 end) as page_views_unknown_host
     from page_views_this_run
 
 ),
@@ -177,6 +179,8 @@ final as (
         coalesce(rebuilt.sessions_rebuilt, 0) as sessions_rebuilt,
         coalesce(rebuilt.derived_session_readers_rebuilt, 0) as derived_session_readers_rebuilt,
         page_views_written.page_views_written,
+        cast(coalesce(page_views_written.page_views_unknown_host, 0) as {{ dbt.type_bigint() }})
+            as page_views_unknown_host,
         cast(coalesce(new_lines.new_lines, 0) as {{ dbt.type_bigint() }}) as new_lines,
         cast(coalesce(new_lines.new_lines_quarantined, 0) as {{ dbt.type_bigint() }}) as new_lines_quarantined,
         (select count(*) from ranked_files) as new_quarantined_files,
