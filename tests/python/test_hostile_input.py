@@ -30,6 +30,13 @@ PAST_ID = "00000000-0000-4000-8000-000000001970"
 NO_APP_ID = "00000000-0000-4000-8000-0000000000a9"
 ROTATED_USER = "rotated-cookie-id"
 GARBAGE_LINES = 30
+#: CMS export rows: a short row, a date that does not parse, no article id, and a long row (used)
+CMS_BAD_ROWS = [
+    "herald,90001",
+    "herald,90002,yesterday-ish,news,A. Writer,Title,https://www.herald.example/x-a90002",
+    "herald,,2026-01-08 10:00:00,news,A. Writer,Title,https://www.herald.example/x",
+    "metro,90004,2026-01-08 10:00:00,news,A. Writer,Title,https://metro.example/x/90004/,extra,fields",
+]
 
 
 def _hostile(events: Path) -> dict[str, Path]:
@@ -95,6 +102,9 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> dict:
         check=True,
     )
     files = _hostile(out / "events")
+    cms = out / "articles" / "articles.csv"
+    cms_rows = cms.read_text(encoding="utf-8").rstrip("\n").split("\n")
+    cms.write_text("\n".join([*cms_rows, *CMS_BAD_ROWS]) + "\n", encoding="utf-8")
     truncated_lines = duckdb.sql(
         f"select count(*) from read_csv('{files['truncated']}', columns={{'raw_line': 'varchar'}}, "
         "delim=chr(1), quote='', escape='', header=false, auto_detect=false)"
@@ -184,6 +194,15 @@ def test_a_page_on_an_unknown_host_is_no_article_and_is_counted(hostile: dict) -
         select count(*), count(article_id) from marts.page_views where page_url like 'https://evil.example/%'
     """) == [(1, 0)]
     assert _sql(hostile["db"], "select sum(page_views_unknown_host) from marts.snowplow_run_stats") == [(1,)]
+
+
+def test_bad_cms_rows_are_quarantined_and_the_rest_is_used(hostile: dict) -> None:
+    assert _sql(hostile["db"], """
+        select quarantine_reason, article_id from marts.article_metadata_quarantine order by all
+    """) == [("missing_id", None), ("missing_published_at", "90001"), ("unparseable_published_at", "90002")]
+    metro = "select article_id from staging.stg_cms__article_metadata where site_id = 'metro'"
+    used = _sql(hostile["db"], metro)
+    assert ("90004",) in used and len(used) > 10
 
 
 def test_a_run_with_nothing_new_counts_nothing_twice_and_does_not_warn(hostile: dict) -> None:
