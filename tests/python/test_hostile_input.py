@@ -10,6 +10,7 @@ quarantined with its reason and counted; the second build counts nothing twice a
 from __future__ import annotations
 
 import gzip
+import os
 import random
 import subprocess
 import sys
@@ -30,6 +31,13 @@ PAST_ID = "00000000-0000-4000-8000-000000001970"
 NO_APP_ID = "00000000-0000-4000-8000-0000000000a9"
 ROTATED_USER = "rotated-cookie-id"
 GARBAGE_LINES = 30
+TAG = "<x-hostile>"
+SCRIPT = "<script>hostile()</script>"
+IMG = "<img src=x onerror=hostile()>"
+TAGGED_ID = "00000000-0000-4000-8000-0000000000a1"
+#: fields left as they are on the line with markup everywhere else (it must stay a usable page view)
+UNTAGGED = {"event", "event_id", "domain_userid", "domain_sessionid", "domain_sessionidx", "contexts",
+            "derived_contexts", "app_id", "page_urlpath"}
 #: CMS export rows: a short row, a date that does not parse, no article id, and a long row (used)
 CMS_BAD_ROWS = [
     "herald,90001",
@@ -58,7 +66,12 @@ def _hostile(events: Path) -> dict[str, Path]:
     files["plain"].write_text("\n".join(lines), encoding="utf-8")
     files["random"].write_bytes(rng.randbytes(4000))
     files["truncated"].write_bytes(raw[: len(raw) // 2])
-    values = lines[0].split("\t")
+    # a page view of the second largest file (the largest gets the rotated id and the foreign host below):
+    # the base of the injected lines
+    by_size = sorted(events.rglob("*.tsv.gz"), key=lambda path: path.stat().st_size, reverse=True)
+    with gzip.open(by_size[1], "rt") as fh:
+        rows = [row.split("\t") for row in fh.read().split("\n")]
+    values = next(row for row in rows if len(row) == 131 and row[FIELDS.index("event")] == "page_view")
     clock = []
     for event_id, tstamp in ((FUTURE_ID, "2099-01-01 00:00:00.000"), (PAST_ID, "1970-01-01 00:00:01.000")):
         line = list(values)
@@ -73,6 +86,22 @@ def _hostile(events: Path) -> dict[str, Path]:
     clock.append("\t".join(line))
     with gzip.open(files["clock"], "wt", encoding="utf-8") as fh:
         fh.write("\n".join(clock) + "\n")
+    # markup in every text field (line A, a page view that is used), in event / platform / event_id (line B)
+    # and in app_id (line C: a site of its own)
+    tagged = list(values)
+    for index, name in enumerate(FIELDS):
+        if name not in UNTAGGED and not name.endswith("_tstamp"):
+            tagged[index] = f"{tagged[index]}{TAG}"
+    tagged[FIELDS.index("event_id")] = TAGGED_ID
+    hostile_event = list(values)
+    hostile_event[FIELDS.index("event")] = SCRIPT
+    hostile_event[FIELDS.index("platform")] = TAG
+    hostile_event[FIELDS.index("event_id")] = IMG
+    hostile_app = list(values)
+    hostile_app[FIELDS.index("event_id")] = "00000000-0000-4000-8000-0000000000c3"
+    hostile_app[FIELDS.index("app_id")] = SCRIPT
+    with gzip.open(hour / "tags-0001.tsv.gz", "wt", encoding="utf-8") as fh:
+        fh.write("\n".join("\t".join(line) for line in (tagged, hostile_event, hostile_app)) + "\n")
     # the cookie id rotates within a session: a page view (its pings keep the old id) carries another one
     rotated = max(events.rglob("*.tsv.gz"), key=lambda path: path.stat().st_size)
     with gzip.open(rotated, "rt", encoding="utf-8") as fh:
@@ -193,7 +222,8 @@ def test_a_page_on_an_unknown_host_is_no_article_and_is_counted(hostile: dict) -
     assert _sql(hostile["db"], """
         select count(*), count(article_id) from marts.page_views where page_url like 'https://evil.example/%'
     """) == [(1, 0)]
-    assert _sql(hostile["db"], "select sum(page_views_unknown_host) from marts.snowplow_run_stats") == [(1,)]
+    # and the page view with markup in every field, whose host is www.herald.example<x-hostile>
+    assert _sql(hostile["db"], "select sum(page_views_unknown_host) from marts.snowplow_run_stats") == [(2,)]
 
 
 def test_bad_cms_rows_are_quarantined_and_the_rest_is_used(hostile: dict) -> None:
@@ -203,6 +233,28 @@ def test_bad_cms_rows_are_quarantined_and_the_rest_is_used(hostile: dict) -> Non
     metro = "select article_id from staging.stg_cms__article_metadata where site_id = 'metro'"
     used = _sql(hostile["db"], metro)
     assert ("90004",) in used and len(used) > 10
+
+
+def test_no_value_reaches_the_html_the_project_writes_unescaped(hostile: dict) -> None:
+    """The quality report over the hostile warehouse: Data Docs and summary.html hold the values as text."""
+    docs = hostile["root"] / "docs"
+    quality = subprocess.run(
+        [str(Path(sys.executable).parent / "article-recs"), "quality", "--duckdb", str(hostile["db"]),
+         "--docs-dir", str(docs)],
+        capture_output=True, text=True, env={**os.environ, "GX_ANALYTICS_ENABLED": "false"},
+    )
+    assert quality.returncode in (0, 1), quality.stdout[-2000:] + quality.stderr[-2000:]
+    assert "could not be checked" not in quality.stdout, quality.stdout[-3000:]
+    pages = list(docs.rglob("*.html"))
+    assert (docs / "summary.html") in pages and len(pages) > 5
+    tagged_views = f"select count(*) from marts.page_views where page_title like '%{TAG}%'"
+    assert _sql(hostile["db"], tagged_views) == [(1,)], "the page view with markup everywhere is used"
+    shown = [page for page in pages if "hostile()" in page.read_text(encoding="utf-8")]
+    assert shown, "the hostile values are on the validation pages (escaped)"
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        for markup in (TAG, SCRIPT, IMG, "<x-hostile", "<script>hostile", "<img src=x"):
+            assert markup not in text, f"{page.relative_to(docs)} holds {markup} unescaped"
 
 
 def test_a_run_with_nothing_new_counts_nothing_twice_and_does_not_warn(hostile: dict) -> None:
