@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from article_recs.events.errors import InputError, InputFileNotFoundError
+from article_recs.events.errors import InputError, InputFileNotFoundError, UnavailableError
 from article_recs.quality.suites import (
     CRITICAL_SUITES,
     PROJECT_DIR,
@@ -61,8 +61,9 @@ POSTGRES_DATASOURCE = "postgres_warehouse"
 EXAMPLES = 3
 
 
-class WarehouseError(InputError):
-    """The warehouse cannot be opened (missing file, locked, server down): one line, no traceback."""
+class WarehouseError(InputError, UnavailableError):
+    """The warehouse cannot be used (locked, server down, login refused): one line, no traceback, exit
+    status 3 (a missing file is an :class:`InputFileNotFoundError`, status 2)."""
 
 
 # ---------------------------------------------------------------------------------------------- results

@@ -35,6 +35,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from article_recs import exit_codes
 from article_recs.events.fields import FIELDS, N_FIELDS
 from article_recs.serving.connection import PgSettings, PgUnavailable, attach_postgres, connect
 
@@ -687,11 +688,11 @@ def run(args: argparse.Namespace) -> int:
         n_articles = load_article_metadata(articles, settings=settings) if articles.exists() else None
     except PgUnavailable as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 1
+        return exit_codes.UNAVAILABLE
     except psycopg2.Error as exc:
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         print(f"{PROG}: error: {settings.describe()}: {reason}", file=sys.stderr)
-        return 1
+        return exit_codes.FAILED
     print(result.summary(settings, args.schema))
     if n_articles is not None:
         print(f"loaded {n_articles:,} articles from {articles} into cms.article_metadata")

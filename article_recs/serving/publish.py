@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from article_recs import exit_codes
 from article_recs.serving.connection import PgSettings, PgUnavailable, attach_postgres, connect
 from article_recs.serving.schema import SCHEMA, ensure_schema
 
@@ -505,18 +506,15 @@ def run(args: argparse.Namespace) -> int:
             f"{PROG}: error: {settings.describe()}: {reason} (the previous current models are still served)",
             file=sys.stderr,
         )
-        return 1
-    except PgUnavailable as exc:
-        print(
-            f"{PROG}: error: {exc} (DuckDB is unchanged; run publish again when Postgres is up)",
-            file=sys.stderr,
-        )
-        return 1
+        return exit_codes.FAILED
+    except PgUnavailable as exc:  # its message says what is wrong: down, wrong password, no database
+        print(f"{PROG}: error: {exc}; nothing was published", file=sys.stderr)
+        return exit_codes.UNAVAILABLE
     except PublishError as exc:
         print(f"{PROG}: error: {exc} (the previous current models are still served)", file=sys.stderr)
-        return 1
+        return exit_codes.FAILED
     print(result.summary(settings))
-    return 0
+    return exit_codes.OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

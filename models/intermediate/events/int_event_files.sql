@@ -24,9 +24,11 @@ blobs as (
         hex(content[-4:]) as trailer
 
     from read_blob('{{ var("article_recs__events_path") }}')
+    {% if window_start is none -%}
+    where filename like '%.gz' or filename like '%.gzip'
+    {%- else -%}
     where
         (filename like '%.gz' or filename like '%.gzip')
-        {%- if window_start is not none %}
         and (
             {{ snowplow_file_load_tstamp('filename') }} is null
             or {{ snowplow_file_load_tstamp('filename') }} >= {{ window_start }}
@@ -34,7 +36,21 @@ blobs as (
             or filename = '{{ file | replace("'", "''") }}'
             {%- endfor %}
         )
-        {%- endif %}
+    {%- endif %}
+
+),
+
+decoded as (
+
+    select
+        source_file,
+        file_bytes,
+        magic,
+        -- ISIZE, the last 4 bytes of a gzip file: the uncompressed size mod 2^32, little-endian
+        substr(trailer, 7, 2) || substr(trailer, 5, 2) || substr(trailer, 3, 2) || substr(trailer, 1, 2)
+            as isize_hex
+
+    from blobs
 
 ),
 
@@ -47,16 +63,11 @@ final as (
             when file_bytes = 0 then 'empty_file'
             when magic <> '1F8B' then 'not_gzip'
         end as unreadable_reason,
-        -- ISIZE, the last 4 bytes of a gzip file: the uncompressed size mod 2^32, little-endian
         case
-            when file_bytes >= 18 and magic = '1F8B'
-                then cast(
-                    ('0x' || substr(trailer, 7, 2) || substr(trailer, 5, 2) || substr(trailer, 3, 2)
-                    || substr(trailer, 1, 2)) as bigint
-                )
+            when file_bytes >= 18 and magic = '1F8B' then cast('0x' || isize_hex as bigint)
         end as declared_bytes
 
-    from blobs
+    from decoded
 
 )
 

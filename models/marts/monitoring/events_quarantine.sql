@@ -35,7 +35,7 @@ lines_read as (
 
     select
         source_file,
-        count(*) as lines
+        count(*) as file_lines
 
     from {{ ref('int_events_validated') }}
     where source_file in (select files.source_file from files)
@@ -61,7 +61,7 @@ with_files as (
         numbered.*,
         files.file_bytes,
         -- the file's own row is not a line read from it
-        case when files.source_file is not null then coalesce(lines_read.lines, 0) - 1 end as lines_recovered
+        case when files.source_file is not null then coalesce(lines_read.file_lines, 0) - 1 end as lines_recovered
 
     from numbered
     left join files

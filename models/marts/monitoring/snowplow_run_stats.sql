@@ -101,7 +101,7 @@ ranked_files as (
         load_partition,
         new_lines,
         new_lines_quarantined,
-        row_number() over (order by new_lines_quarantined desc, load_partition) as quarantine_rank
+        row_number() over (order by new_lines_quarantined desc, load_partition asc) as quarantine_rank
 
     from new_lines_by_file
     where new_lines_quarantined > 0
@@ -131,6 +131,13 @@ quarantined_files as (
 
     from ranked_files
     where quarantine_rank <= 5
+
+),
+
+quarantined_file_count as (
+
+    select count(*) as new_quarantined_files
+    from ranked_files
 
 ),
 
@@ -183,7 +190,7 @@ final as (
             as page_views_unknown_host,
         cast(coalesce(new_lines.new_lines, 0) as {{ dbt.type_bigint() }}) as new_lines,
         cast(coalesce(new_lines.new_lines_quarantined, 0) as {{ dbt.type_bigint() }}) as new_lines_quarantined,
-        (select count(*) from ranked_files) as new_quarantined_files,
+        quarantined_file_count.new_quarantined_files,
         quarantined_files.top_quarantined_files
 
     from run_window
@@ -194,6 +201,7 @@ final as (
     cross join page_views_written
     cross join new_lines
     cross join quarantined_files
+    cross join quarantined_file_count
 
 )
 
