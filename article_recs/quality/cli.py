@@ -44,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="where the Data Docs HTML goes (default: reports/data_docs, gitignored)",
     )
     parser.add_argument("--no-docs", action="store_true", help="validate only, build no Data Docs")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
         "--suite",
         action="append",
@@ -78,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
             data_docs_dir=None if args.no_docs else args.docs_dir,
             suites=args.suites,
             params=QualityParams.from_project(max_rows=args.max_rows),
+            progress=not args.quiet,
         )
     except InputError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

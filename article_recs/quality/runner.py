@@ -28,6 +28,7 @@ import html
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import time
 import weakref
@@ -901,10 +902,13 @@ def run_all(
     target: str | None = None,
     params: QualityParams | None = None,
     context=None,
+    progress: bool = False,
 ) -> QualityReport:
     """Run the suites (default: all of :data:`SUITES`, in order) in one GX context and one run id, and build
     the Data Docs site in ``data_docs_dir`` (None: no Data Docs). ``report.success`` is False when a suite
-    in ``critical`` failed."""
+    in ``critical`` failed. ``progress``: a bar of the suites on stderr, when it is a terminal."""
+    from tqdm import tqdm
+
     names = list(dict.fromkeys(suites)) if suites else list(SUITES)
     unknown = [n for n in names if n not in SUITES]
     if unknown:
@@ -919,9 +923,11 @@ def run_all(
     try:
         context = context if context is not None else make_context(docs_dir)
         run_id = _run_id()
+        bar = tqdm(names, desc="suites", unit="suite", file=sys.stderr, leave=False,
+                   disable=None if progress else True)
         results = {
             name: run_suite(name, context=context, params=params, warehouse=warehouse, run_id=run_id)
-            for name in names
+            for name in bar
         }
     finally:
         warehouse.close()
