@@ -6,8 +6,9 @@ first build, then more hours land and a build is killed with SIGKILL right after
 built (the next model may already be running: the kill lands wherever it lands), sometimes twice in a row,
 then a normal build runs. Kill points cover the event store, the sessions lifecycle, what the run rebuilds,
 page views, sessions, interactions (users is built right after it, the same way) and the recommendations
-(written, not yet registered); one case kills the very first (full) run. Before the run manifest (int_runs_completed), a run killed after the event store committed left
-its sessions out of every later run.
+(written, not yet registered); one case kills the very first (full) run, one kills no run (the control).
+Before the run manifest (int_runs_completed), a run killed after the event store committed left its sessions
+out of every later run.
 """
 
 from __future__ import annotations
