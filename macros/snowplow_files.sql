@@ -111,6 +111,12 @@
     {%- if not execute or graph.get('nodes') is none or not snowplow_rejected_lines_enabled() -%}
         {{ return([]) }}
     {%- endif -%}
+    {%- if adapter.get_relation(
+        database=files_relation.database, schema=files_relation.schema, identifier=files_relation.identifier
+    ) is none -%}
+        {#- not built yet (sqlfluff's compile on an empty warehouse): nothing known to be unreadable -#}
+        {{ return([]) }}
+    {%- endif -%}
     {%- set query -%}
         select source_file from {{ files_relation }} where unreadable_reason is not null order by source_file
     {%- endset -%}
