@@ -17,7 +17,8 @@
     where run_seq = (select max(latest.run_seq) from {{ model }} as latest)
 {%- endset -%}
 
-{%- if execute -%}
+{#- the log line needs the table: not when only compiling (dbt compile, docs generate on an empty warehouse) -#}
+{%- if execute and load_relation(model) is not none -%}
     {%- set rows = run_query(shares_sql).rows -%}
     {%- if rows | length > 0 and rows[0][2] is not none
         and rows[0][2] > var('article_recs__quarantine_warn_pct') -%}
