@@ -10,7 +10,9 @@ Two ways to add a verb:
 Heavy imports (numpy, pandas, dbt...) happen inside the ``run`` functions so ``article-recs --help`` is fast.
 
 Errors the user can fix (:class:`article_recs.events.errors.InputError`, including missing files) print one
-line on stderr and exit with status 2; never a traceback.
+line on stderr and exit with status 2, a warehouse or server that cannot be used
+(:class:`~article_recs.events.errors.UnavailableError`) with status 3; never a traceback. Every status:
+:mod:`article_recs.exit_codes`.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
-from article_recs import __version__
-from article_recs.events.errors import InputError
+from article_recs import __version__, exit_codes
+from article_recs.events.errors import InputError, UnavailableError
 
 PROG = "article-recs"
 
@@ -263,12 +265,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except UnavailableError as exc:  # before InputError: the quality warehouse error is both
+        print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
+        return exit_codes.UNAVAILABLE
     except InputError as exc:
         print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return exit_codes.USAGE
     except KeyboardInterrupt:
         print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return exit_codes.INTERRUPTED
 
 
 if __name__ == "__main__":

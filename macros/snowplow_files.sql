@@ -64,8 +64,8 @@
 {% macro snowplow_insert_rejected_lines(relation) -%}
     {%- if snowplow_rejected_lines_enabled() -%}
     insert into {{ relation }} (
-        events_source, source_file, load_tstamp, load_partition, raw_line, field_count, quarantine_reason,
-        is_bot, is_excluded_app, is_too_late, is_late, line_hash, outcome
+        events_source, source_file, load_tstamp, load_partition, raw_line, line_bytes, field_count,
+        quarantine_reason, is_bot, is_excluded_app, is_too_late, is_late, line_hash, outcome
     )
     select
         '{{ var("article_recs__events_source") }}' as events_source,
@@ -73,6 +73,7 @@
         {{ snowplow_file_load_tstamp('scans.file_path') }} as load_tstamp,
         scans.file_path as load_partition,
         rejected.csv_line as raw_line,
+        strlen(coalesce(rejected.csv_line, '')) + 1 as line_bytes,
         null as field_count,
         case
             when rejected.error_type = 'INVALID ENCODING' then 'invalid_utf8'
@@ -93,5 +94,97 @@
     from snowplow_rejected_lines as rejected
     inner join snowplow_rejected_scans as scans
         on rejected.scan_id = scans.scan_id and rejected.file_id = scans.file_id
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Bytes of a line (UTF-8), for the truncated-file check. -#}
+{% macro snowplow_line_bytes(expression) -%}
+    {{ return(adapter.dispatch('snowplow_line_bytes', 'article_recs')(expression)) }}
+{%- endmacro %}
+{% macro default__snowplow_line_bytes(expression) -%}octet_length({{ expression }}){%- endmacro %}
+{% macro duckdb__snowplow_line_bytes(expression) -%}strlen({{ expression }}){%- endmacro %}
+
+{#- The files of int_event_files that cannot be read at all (empty, or a .gz that is not gzip): a constant
+    list, so that int_events_validated's filter on the file name keeps DuckDB from opening them. -#}
+{% macro snowplow_unreadable_files(files_relation) %}
+    {#- graph has no nodes while a unit test compiles: no file is unreadable there -#}
+    {%- if not execute or graph.get('nodes') is none or not snowplow_rejected_lines_enabled() -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- if adapter.get_relation(
+        database=files_relation.database, schema=files_relation.schema, identifier=files_relation.identifier
+    ) is none -%}
+        {#- not built yet (sqlfluff's compile on an empty warehouse): nothing known to be unreadable -#}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set query -%}
+        select source_file from {{ files_relation }} where unreadable_reason is not null order by source_file
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values() | list) }}
+{% endmacro %}
+
+{#- Post-hook of int_events_validated: one quarantined row per file that could not be read whole -
+    empty_file and not_gzip (left out of the read), truncated_gzip (its lines were read up to where the
+    stream ends, and are used; the gzip trailer declares more bytes than were decompressed: the tail is lost).
+    The row stands for the file (raw_line NULL); events_quarantine adds its size and the lines recovered. -#}
+{% macro snowplow_insert_quarantined_files(relation, files_relation) -%}
+    {%- if snowplow_rejected_lines_enabled() -%}
+    insert into {{ relation }} (
+        events_source, source_file, load_tstamp, load_partition, raw_line, line_bytes, field_count,
+        quarantine_reason, is_bot, is_excluded_app, is_too_late, is_late, line_hash, outcome
+    )
+    with
+
+    read_bytes as (
+
+        select
+            source_file,
+            count(*) as lines,
+            sum(coalesce(line_bytes, 1)) as bytes
+
+        from {{ relation }}
+        where source_file in (select files.source_file from {{ files_relation }} as files)
+        group by source_file
+
+    ),
+
+    verdicts as (
+
+        select
+            files.source_file,
+            coalesce(
+                files.unreadable_reason,
+                case
+                    -- the trailer states the size mod 2^32; lines may lose a CR each: allow one byte a line
+                    when files.declared_bytes > coalesce(read_bytes.bytes, 0) + coalesce(read_bytes.lines, 0) + 1
+                        and files.declared_bytes < 4294967296
+                        then 'truncated_gzip'
+                end
+            ) as reason
+
+        from {{ files_relation }} as files
+        left join read_bytes
+            on files.source_file = read_bytes.source_file
+
+    )
+
+    select
+        '{{ var("article_recs__events_source") }}' as events_source,
+        source_file,
+        {{ snowplow_file_load_tstamp('source_file') }} as load_tstamp,
+        source_file as load_partition,
+        null as raw_line,
+        null as line_bytes,
+        null as field_count,
+        reason as quarantine_reason,
+        false as is_bot,
+        false as is_excluded_app,
+        false as is_too_late,
+        false as is_late,
+        md5('file|' || source_file) as line_hash,
+        'quarantined:' || reason as outcome
+
+    from verdicts
+    where reason is not null
     {%- endif -%}
 {%- endmacro %}

@@ -54,16 +54,23 @@
     {{ return(false) }}
 {% endmacro %}
 
-{#- The state the previous runs left, read when int_run_window is built (the first model of a run):
-    is_full_refresh (--full-refresh, a selected stateful table missing, or the last run read another events
-    source), the load high-water mark (latest load_tstamp stored) and the number of this run (1 + the latest
-    of snowplow_run_stats and the store). -#}
+{#- The state the previous runs left, read when int_run_window is built (the first model of a run, after the
+    run manifest int_runs_completed): is_full_refresh (--full-refresh, no completed run recorded, a selected
+    stateful table missing, the last run read another events source, or the last run started as a full run and
+    did not complete), the load high-water mark and run number of the last completed run (the next run reads
+    from that high-water mark minus the lookback and rebuilds every session with an event stored after that
+    run: a run killed part-way loses nothing), and the number of this run (1 + the latest run number anywhere:
+    the event store, the run log, the manifest, the previous int_run_window). -#}
 {% macro snowplow_previous_run_state() %}
-    {%- set state = {'is_full_refresh': true, 'high_water_mark': none, 'run_seq': 1, 'missing': []} -%}
+    {%- set state = {
+        'is_full_refresh': true, 'high_water_mark': none, 'run_seq': 1, 'last_completed_run_seq': 0,
+        'missing': [],
+    } -%}
     {%- if not execute -%}
         {{ return(state) }}
     {%- endif -%}
     {%- set missing = [] -%}
+    {%- set seqs = [0] -%}
     {%- for model_name in snowplow_incremental_models() -%}
         {%- set unique_id = 'model.article_recs.' ~ model_name -%}
         {%- if unique_id in selected_resources and snowplow_existing_relation(model_name) is none -%}
@@ -76,14 +83,34 @@
         {%- set store = none -%}
     {%- endif -%}
     {%- if store is not none -%}
-        {%- set result = run_query(
-            'select max(load_tstamp), max(loaded_in_run) from ' ~ store
-        ) -%}
-        {%- set row = result.rows[0] -%}
-        {%- do state.update({
-            'high_water_mark': row[0],
-            'run_seq': (row[1] or 0) + 1,
-        }) -%}
+        {%- do seqs.append(run_query('select max(loaded_in_run) from ' ~ store).rows[0][0] or 0) -%}
+    {%- endif -%}
+    {%- set completed = snowplow_existing_relation('int_runs_completed') -%}
+    {%- set completed_ids = [] -%}
+    {%- if completed is not none -%}
+        {%- set last_completed = run_query(
+            'select run_seq, high_water_mark from ' ~ completed ~ ' order by run_seq desc limit 1'
+        ).rows -%}
+        {%- if last_completed | length > 0 -%}
+            {%- do seqs.append(last_completed[0][0]) -%}
+            {%- do state.update({
+                'high_water_mark': last_completed[0][1],
+                'last_completed_run_seq': last_completed[0][0],
+            }) -%}
+            {%- set completed_ids = run_query('select run_id from ' ~ completed).columns[0].values() | list -%}
+        {%- else -%}
+            {%- do missing.append('(no completed run recorded)') -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- set previous_window = snowplow_existing_relation('int_run_window') -%}
+    {%- if previous_window is not none -%}
+        {%- set started = run_query('select run_id, run_seq, is_full_refresh from ' ~ previous_window).rows -%}
+        {%- if started | length > 0 -%}
+            {%- do seqs.append(started[0][1]) -%}
+            {%- if started[0][2] and started[0][0] not in completed_ids -%}
+                {%- do missing.append('(the last run started as a full run and did not complete)') -%}
+            {%- endif -%}
+        {%- endif -%}
     {%- endif -%}
     {%- set run_stats = snowplow_existing_relation('snowplow_run_stats') -%}
     {%- if run_stats is not none -%}
@@ -91,21 +118,66 @@
             'select run_seq, events_source from ' ~ run_stats ~ ' order by run_seq desc limit 1'
         ).rows -%}
         {%- if last_run | length > 0 -%}
-            {%- if last_run[0][0] >= state.run_seq -%}
-                {%- do state.update({'run_seq': last_run[0][0] + 1}) -%}
-            {%- endif -%}
+            {%- do seqs.append(last_run[0][0]) -%}
             {%- if last_run[0][1] != var('article_recs__events_source') -%}
                 {#- another source fed the tables: start over -#}
                 {%- do missing.append('(events source changed: ' ~ last_run[0][1] ~ ')') -%}
             {%- endif -%}
         {%- endif -%}
     {%- endif -%}
+    {%- set is_full_refresh = flags.FULL_REFRESH or store is none or completed is none or missing | length > 0 -%}
     {%- do state.update({
-        'is_full_refresh': flags.FULL_REFRESH or store is none or missing | length > 0,
+        'is_full_refresh': is_full_refresh,
+        'run_seq': (seqs | max) + 1,
         'missing': missing,
     }) -%}
+    {%- if is_full_refresh -%}
+        {%- do state.update({'high_water_mark': none, 'last_completed_run_seq': 0}) -%}
+    {%- endif -%}
     {{ return(state) }}
 {% endmacro %}
+
+{#- On-run-end hook: record the run in the run manifest (int_runs_completed) when it completed, i.e. when
+    int_run_window, the manifest and every stateful Snowplow model were built without error in this
+    invocation. A run killed or failed part-way records nothing: the next run reprocesses everything stored
+    since the last completed run (dbt-snowplow-web's snowplow_incremental_post_hook). -#}
+{% macro snowplow_record_completed_run(results) %}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set succeeded = [] -%}
+    {%- for result in results -%}
+        {%- if result.node.resource_type == 'model' and result.status == 'success' -%}
+            {%- do succeeded.append(result.node.name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for model_name in ['int_run_window', 'int_runs_completed'] + snowplow_incremental_models() -%}
+        {%- if model_name not in succeeded -%}{{ return('') }}{%- endif -%}
+    {%- endfor -%}
+    {%- set manifest = snowplow_existing_relation('int_runs_completed') -%}
+    {%- set run_window = snowplow_existing_relation('int_run_window') -%}
+    {%- set store = snowplow_existing_relation('int_events_deduplicated') -%}
+    {%- if flags.WHICH not in ('run', 'build') or manifest is none or run_window is none or store is none -%}
+        {#- compile / docs generate report their nodes as successes without building them -#}
+        {{ return('') }}
+    {%- endif -%}
+    insert into {{ manifest }} (run_id, run_seq, is_full_refresh, high_water_mark, completed_at)
+    select
+        run_window.run_id,
+        run_window.run_seq,
+        run_window.is_full_refresh,
+        (select max(store.load_tstamp) from {{ store }} as store),
+        {{ dbt.current_timestamp() }}
+    from {{ run_window }} as run_window
+    where run_window.run_id = '{{ invocation_id }}'
+    {{- snowplow_hook_commit() }}
+{% endmacro %}
+
+{#- on-run-* hooks run outside dbt's transactions: PostgreSQL (not autocommit) needs an explicit commit;
+    DuckDB's connection autocommits and refuses a commit without a transaction. -#}
+{% macro snowplow_hook_commit() %}
+    {{ return(adapter.dispatch('snowplow_hook_commit', 'article_recs')()) }}
+{% endmacro %}
+{% macro default__snowplow_hook_commit() %}{{ return(';\ncommit') }}{% endmacro %}
+{% macro duckdb__snowplow_hook_commit() %}{{ return('') }}{% endmacro %}
 
 {#- window_start of this run as a SQL timestamp literal, read from int_run_window when the model is executed,
     or none (read everything). Only for filters that must be constants: DuckDB skips files on a filter on
@@ -218,3 +290,22 @@
     where {{ key_expression }} in (select {{ key_expression }} from {{ keys_relation }})
     {%- endif -%}
 {% endmacro %}
+
+{#- Plausible event times (collector_tstamp, derived_tstamp: what the windows, sessions and as_of read).
+    An event cannot be collected after it was loaded, nor after this run started reading it: the latest
+    plausible time is the earlier of the end of its load hour and the run's start, plus
+    article_recs__future_tolerance_hours. Nothing happened before article_recs__earliest_event_tstamp.
+    Events outside are quarantined (timestamp_in_future, timestamp_before_floor): one 2099 event would
+    otherwise become every site's as_of. -#}
+{% macro snowplow_latest_plausible_tstamp(load_tstamp) -%}
+    {%- set run_start = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
+    {{ dbt.dateadd(
+        'hour',
+        var('article_recs__future_tolerance_hours') | int,
+        'least(coalesce(' ~ dbt.dateadd('hour', 1, load_tstamp) ~ ', ' ~ run_start ~ '), ' ~ run_start ~ ')'
+    ) }}
+{%- endmacro %}
+
+{% macro snowplow_earliest_plausible_tstamp() -%}
+    cast('{{ var("article_recs__earliest_event_tstamp") }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}

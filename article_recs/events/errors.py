@@ -11,3 +11,8 @@ class InputError(ValueError):
 
 class InputFileNotFoundError(InputError, FileNotFoundError):
     """An input file or directory that does not exist."""
+
+
+class UnavailableError(RuntimeError):
+    """A warehouse or server that cannot be used (down, refusing the login, locked): exit status 3
+    (:mod:`article_recs.exit_codes`)."""

@@ -1,8 +1,9 @@
 """``article-recs quality``: run the checkpoints, build Data Docs, print a line per suite.
 
-Wired into ``article_recs/cli.py`` as ``add_arguments(parser)`` / ``run(args) -> int``. Exit status: 0 when
-every critical suite passed, 1 when one failed (its failing expectations are printed in plain words), 2 when
-the warehouse cannot be used (missing or locked DuckDB file, PostgreSQL down) or the arguments are wrong.
+Wired into ``article_recs/cli.py`` as ``add_arguments(parser)`` / ``run(args) -> int``. Exit status
+(:mod:`article_recs.exit_codes`): 0 when every critical suite passed, 1 when one failed (its failing
+expectations are printed in plain words), 2 when the arguments are wrong or the DuckDB file is missing, 3 when
+the warehouse cannot be used (DuckDB file locked, PostgreSQL down or refusing the login).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import os
 import sys
 from pathlib import Path
 
-from article_recs.events.errors import InputError
+from article_recs import exit_codes
+from article_recs.events.errors import InputError, UnavailableError
 from article_recs.quality.suites import PROJECT_DIR, SUITES
 
 PROG = "article-recs quality"
@@ -42,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="where the Data Docs HTML goes (default: reports/data_docs, gitignored)",
     )
     parser.add_argument("--no-docs", action="store_true", help="validate only, build no Data Docs")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
         "--suite",
         action="append",
@@ -68,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     duckdb_path = args.duckdb or default_duckdb_path()
     if args.max_rows is not None and args.max_rows < 1:
         print(f"{PROG}: error: --max-rows must be at least 1", file=sys.stderr)
-        return 2
+        return exit_codes.USAGE
     try:
         report = run_all(
             duckdb_path=duckdb_path,
@@ -76,10 +79,11 @@ def run(args: argparse.Namespace) -> int:
             data_docs_dir=None if args.no_docs else args.docs_dir,
             suites=args.suites,
             params=QualityParams.from_project(max_rows=args.max_rows),
+            progress=not args.quiet,
         )
     except InputError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
+        return exit_codes.UNAVAILABLE if isinstance(exc, UnavailableError) else exit_codes.USAGE
 
     if report.data_docs_index is not None:
         print(f"Data Docs: {report.data_docs_index}")
@@ -98,13 +102,13 @@ def run(args: argparse.Namespace) -> int:
         warned = [name for name, _ in failures]
         tail = f" (warnings: {', '.join(warned)})" if warned else ""
         print(f"\nquality: PASSED{tail}")
-        return 0
+        return exit_codes.OK
     sys.stdout.flush()  # the verdict (stderr) comes after the lines above, also when both are piped
     print(
         f"\nquality: FAILED — critical suite(s) failed: {', '.join(report.critical_failures)}",
         file=sys.stderr,
     )
-    return 1
+    return exit_codes.CHECKS_FAILED
 
 
 def main(argv: list[str] | None = None) -> int:

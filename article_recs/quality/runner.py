@@ -16,15 +16,19 @@ Warehouses:
 Each frame is one GX expectation suite, validation definition and checkpoint; the checkpoints of one run share
 a run id. The GX context is ephemeral (no ``great_expectations.yml``, nothing to commit); ``run_all`` builds
 the Data Docs once at the end into an explicit filesystem site (GX drops the pages of earlier runs).
-``run_suite(..., data_docs=True)`` gives each checkpoint an ``UpdateDataDocsAction`` instead. Pass
+``run_suite(..., data_docs=True)`` builds the pages of each checkpoint after it instead. Either way the values
+in the stored results are HTML-escaped first (``escape_stored_results``: GX writes them into the pages as they
+are). Pass
 ``context=`` to use your own context (e.g. a file context that keeps history).
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import time
 import weakref
@@ -34,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from article_recs.events.errors import InputError, InputFileNotFoundError
+from article_recs.events.errors import InputError, InputFileNotFoundError, UnavailableError
 from article_recs.quality.suites import (
     CRITICAL_SUITES,
     PROJECT_DIR,
@@ -58,8 +62,9 @@ POSTGRES_DATASOURCE = "postgres_warehouse"
 EXAMPLES = 3
 
 
-class WarehouseError(InputError):
-    """The warehouse cannot be opened (missing file, locked, server down): one line, no traceback."""
+class WarehouseError(InputError, UnavailableError):
+    """The warehouse cannot be used (locked, server down, login refused): one line, no traceback, exit
+    status 3 (a missing file is an :class:`InputFileNotFoundError`, status 2)."""
 
 
 # ---------------------------------------------------------------------------------------------- results
@@ -242,7 +247,9 @@ class DuckDBWarehouse(_Warehouse):
 
     def prepare(self, relation: str, columns: Iterable[str]) -> str:
         """Views (the staging views parse raw files on every read) are read once, into a temporary table of
-        the needed columns; tables are read directly."""
+        the needed columns; tables are read directly. The files the build quarantined as unreadable
+        (``int_event_files``: empty, not gzip) are left out as the build leaves them out - by name, so DuckDB
+        never opens them (a read of one fails the whole view)."""
         columns = tuple(columns)
         if relation.lower() not in self._views or not columns:
             return relation
@@ -250,9 +257,25 @@ class DuckDBWarehouse(_Warehouse):
         if key not in self._snapshots:
             name = f"quality_snapshot_{len(self._snapshots) + 1}"
             cols = ", ".join(f'"{c}"' for c in columns)
-            self.con.execute(f"create or replace temp table {name} as select {cols} from {relation}")
+            where = ""
+            unreadable = self._unreadable_files()
+            if unreadable and "source_file" in self._columns.get(relation.lower(), frozenset()):
+                where = " where " + " and ".join(
+                    "source_file <> '{}'".format(file.replace("'", "''")) for file in unreadable
+                )
+            self.con.execute(f"create or replace temp table {name} as select {cols} from {relation}{where}")
             self._snapshots[key] = name
         return self._snapshots[key]
+
+    def _unreadable_files(self) -> list[str]:
+        if "intermediate.int_event_files" not in self._columns:
+            return []
+        return [
+            file
+            for (file,) in self.con.execute(
+                "select source_file from intermediate.int_event_files where unreadable_reason is not null"
+            ).fetchall()
+        ]
 
     def _add_gx_datasource(self, context):
         try:
@@ -511,7 +534,6 @@ def _run_checkpoint(
     example_columns: Sequence[str],
 ):
     import great_expectations as gx
-    from great_expectations.checkpoint import UpdateDataDocsAction
 
     suite = _get_or_add(context.suites, gx.ExpectationSuite(name=name, expectations=expectations))
     validation = _get_or_add(
@@ -520,7 +542,8 @@ def _run_checkpoint(
     result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": 20}
     if example_columns:
         result_format["unexpected_index_column_names"] = list(example_columns)
-    actions = [UpdateDataDocsAction(name="update_data_docs", site_names=[DOCS_SITE])] if docs else []
+    # Data Docs are built after the run, from results whose values are HTML-escaped (escape_stored_results)
+    actions: list = []
     checkpoint = _get_or_add(
         context.checkpoints,
         gx.Checkpoint(
@@ -533,7 +556,39 @@ def _run_checkpoint(
     result = checkpoint.run(batch_parameters=batch_parameters, run_id=run_id)
     identifier, validation_result = next(iter(result.run_results.items()))
     validation_result.meta["article_recs_identifier"] = identifier
+    if docs:
+        escape_stored_results(context, [identifier])
+        context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=[identifier])
     return validation_result
+
+
+def _escape_for_html(value: Any) -> Any:
+    if isinstance(value, str):
+        return html.escape(value, quote=True)
+    if isinstance(value, dict):
+        return {key: _escape_for_html(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_escape_for_html(item) for item in value)
+    return value
+
+
+def escape_stored_results(context, identifiers: Iterable[Any] | None = None) -> None:
+    """HTML-escape the values in the stored validation results (all, or those of ``identifiers``) before
+    Data Docs are built from them. GX's pages put observed values (unexpected values, their counts, the
+    example rows' ids, exception messages) into the HTML as they are: an event named ``<script>...`` would
+    run in the browser of whoever opens the page. The results the runner words its messages from are the
+    objects in memory; the store holds serialized copies."""
+    store = context.validation_results_store
+    for key in list(identifiers) if identifiers is not None else store.list_keys():
+        stored = store.get(key)
+        if stored.meta.get("article_recs_html_escaped"):
+            continue
+        for evr in stored.results:
+            evr.result = _escape_for_html(evr.result)
+            if evr.exception_info:
+                evr.exception_info = _escape_for_html(evr.exception_info)
+        stored.meta["article_recs_html_escaped"] = True
+        store.set(key, stored)
 
 
 def _docs_url(context, identifier) -> str | None:
@@ -808,8 +863,8 @@ def run_suite(
     failure in plain words, never a traceback. Only an unusable warehouse raises :class:`WarehouseError`
     (an ``InputError``: missing file, locked file, server down).
 
-    ``context``: a GX data context to use (default: a fresh ephemeral one); ``data_docs``: give the
-    checkpoints an ``UpdateDataDocsAction`` for the context's ``article_recs`` Data Docs site
+    ``context``: a GX data context to use (default: a fresh ephemeral one); ``data_docs``: build each
+    checkpoint's pages (values HTML-escaped) in the context's ``article_recs`` Data Docs site
     (``make_context(dir)``).
     """
     if suite_name not in SUITES:
@@ -847,10 +902,13 @@ def run_all(
     target: str | None = None,
     params: QualityParams | None = None,
     context=None,
+    progress: bool = False,
 ) -> QualityReport:
     """Run the suites (default: all of :data:`SUITES`, in order) in one GX context and one run id, and build
     the Data Docs site in ``data_docs_dir`` (None: no Data Docs). ``report.success`` is False when a suite
-    in ``critical`` failed."""
+    in ``critical`` failed. ``progress``: a bar of the suites on stderr, when it is a terminal."""
+    from tqdm import tqdm
+
     names = list(dict.fromkeys(suites)) if suites else list(SUITES)
     unknown = [n for n in names if n not in SUITES]
     if unknown:
@@ -865,17 +923,20 @@ def run_all(
     try:
         context = context if context is not None else make_context(docs_dir)
         run_id = _run_id()
+        bar = tqdm(names, desc="suites", unit="suite", file=sys.stderr, leave=False,
+                   disable=None if progress else True)
         results = {
             name: run_suite(name, context=context, params=params, warehouse=warehouse, run_id=run_id)
-            for name in names
+            for name in bar
         }
     finally:
         warehouse.close()
     index = None
     if docs_dir is not None:
-        # one build for the whole run (an UpdateDataDocsAction per checkpoint rebuilds the index each time:
+        # one build for the whole run (a build per checkpoint rebuilds the index each time:
         # ~0.6 s per frame); GX drops pages of earlier runs that are not in this context's stores
         index = docs_dir / "index.html"
+        escape_stored_results(context)
         context.build_data_docs(site_names=[DOCS_SITE])
         for result in results.values():
             link_data_docs(result, context)
@@ -897,7 +958,6 @@ th, td { text-align: left; padding: .4rem .6rem; border-bottom: 1px solid #ddd; 
 
 def write_summary(report: QualityReport, docs_dir: Path) -> Path:
     """``summary.html`` (no scripts, no external assets) and ``summary.json`` beside GX's Data Docs."""
-    import html
     import json
 
     def link(url: str | None, text: str) -> str:

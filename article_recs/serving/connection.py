@@ -19,6 +19,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from article_recs.events.errors import UnavailableError
+
 if TYPE_CHECKING:  # heavy imports stay out of `article-recs --help`
     import duckdb
     import psycopg2.extensions
@@ -30,7 +32,7 @@ DEFAULT_DATABASE = "article_recs"
 DEFAULT_CONNECT_TIMEOUT_S = 5
 
 
-class PgUnavailable(RuntimeError):
+class PgUnavailable(UnavailableError):
     """PostgreSQL cannot be reached or refuses us (down, wrong port, wrong password, missing database)."""
 
 
@@ -106,8 +108,27 @@ def _first_line_reason(exc: BaseException, settings: PgSettings) -> str:
     return reason.rstrip(".") or type(exc).__name__
 
 
+#: what to do, by what libpq said (the first match wins)
+_HINTS = (
+    (("password authentication failed", "no password supplied", "authentication failed"),
+     "wrong user or password: check ARTICLE_RECS_PG_USER and ARTICLE_RECS_PG_PASSWORD"),
+    (("does not exist",),
+     "no such database or role: check ARTICLE_RECS_PG_DATABASE and ARTICLE_RECS_PG_USER"),
+    (("no pg_hba.conf entry",), "the server does not accept this user or host: see its pg_hba.conf"),
+    (("connection refused", "timeout expired", "could not translate host name", "no route to host",
+      "server closed the connection", "is the server running"),
+     "is PostgreSQL up? (`make pg-up` for the local one; ARTICLE_RECS_PG_HOST / _PORT)"),
+)  # fmt: skip
+
+
 def unavailable(exc: BaseException, settings: PgSettings) -> PgUnavailable:
-    return PgUnavailable(f"cannot connect to {settings.describe()}: {_first_line_reason(exc, settings)}")
+    """The connection error in one line: what libpq said, and what to do about it."""
+    reason = _first_line_reason(exc, settings)
+    lowered = str(exc).lower()
+    hint = next((text for needles, text in _HINTS if any(n in lowered for n in needles)), None)
+    return PgUnavailable(
+        f"cannot connect to {settings.describe()}: {reason}" + (f" ({hint})" if hint else "")
+    )
 
 
 def connect(

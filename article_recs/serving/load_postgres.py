@@ -35,6 +35,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from article_recs import exit_codes
 from article_recs.events.fields import FIELDS, N_FIELDS
 from article_recs.serving.connection import PgSettings, PgUnavailable, attach_postgres, connect
 
@@ -416,10 +417,13 @@ def load_postgres(
     schema: str = DEFAULT_SCHEMA,
     replace: bool = False,
     batch_bytes: int = 256 * 1024 * 1024,
+    progress: bool = False,
 ) -> LoadResult:
-    """Load every enriched TSV file under ``input_dir`` not loaded before. Raises :class:`PgUnavailable`."""
+    """Load every enriched TSV file under ``input_dir`` not loaded before. Raises :class:`PgUnavailable`.
+    ``progress``: a bar of the files on stderr, when it is a terminal."""
     import duckdb
     import pyarrow as pa
+    from tqdm import tqdm
 
     started = time.perf_counter()
     settings = settings or PgSettings.from_env()
@@ -461,7 +465,12 @@ def load_postgres(
             "ref_root, ref_tree, ref_parent"
         )
 
+        bar = tqdm(
+            total=len(files), desc="files", unit="file", file=sys.stderr, leave=False,
+            disable=None if progress else True,
+        )
         for batch in _batches(files, input_dir, batch_bytes):
+            bar.update(len(batch))
             fresh = [f for f in batch if f.sha256 not in done]
             result.files_skipped += len(batch) - len(fresh)
             if not fresh:
@@ -669,6 +678,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "when it exists)",
     )
     parser.add_argument("--print-ddl", action="store_true", help="print the layout's DDL and exit")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -683,15 +693,17 @@ def run(args: argparse.Namespace) -> int:
     settings = PgSettings.from_env()
     articles = args.articles or args.input / "articles" / "articles.csv"
     try:
-        result = load_postgres(args.input, settings=settings, schema=args.schema, replace=args.replace)
+        result = load_postgres(
+            args.input, settings=settings, schema=args.schema, replace=args.replace, progress=not args.quiet
+        )
         n_articles = load_article_metadata(articles, settings=settings) if articles.exists() else None
     except PgUnavailable as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 1
+        return exit_codes.UNAVAILABLE
     except psycopg2.Error as exc:
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         print(f"{PROG}: error: {settings.describe()}: {reason}", file=sys.stderr)
-        return 1
+        return exit_codes.FAILED
     print(result.summary(settings, args.schema))
     if n_articles is not None:
         print(f"loaded {n_articles:,} articles from {articles} into cms.article_metadata")

@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from article_recs import exit_codes
 from article_recs.serving.connection import PgSettings, PgUnavailable, attach_postgres, connect
 from article_recs.serving.schema import SCHEMA, ensure_schema
 
@@ -349,10 +350,13 @@ def publish(
     keep: int | None = None,
     model_ids: Sequence[str] | None = None,
     lock_timeout_s: float = 120.0,
+    progress: bool = False,
 ) -> PublishResult:
     """Publish the current DuckDB models to Postgres serving. Raises :class:`PgUnavailable` (Postgres down,
-    wrong password...) or :class:`PublishError`; either way the previous current models stay served."""
+    wrong password...) or :class:`PublishError`; either way the previous current models stay served.
+    ``progress``: a bar of the models copied on stderr, when it is a terminal."""
     import duckdb
+    from tqdm import tqdm
 
     started = time.perf_counter()
     settings = settings or PgSettings.from_env()
@@ -395,7 +399,11 @@ def publish(
         if to_copy:
             copy_started = time.perf_counter()
             attach_postgres(duck, settings)
-            for i, model in enumerate(to_copy):
+            bar = tqdm(
+                to_copy, desc="models copied", unit="model", file=sys.stderr, leave=False,
+                disable=None if progress else True,
+            )
+            for i, model in enumerate(bar):
                 _insert_pending(conn, model)
                 try:
                     duck.execute("begin")
@@ -491,6 +499,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="seconds to wait for Postgres (default: $ARTICLE_RECS_PG_CONNECT_TIMEOUT or 5)",
     )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -498,25 +507,25 @@ def run(args: argparse.Namespace) -> int:
 
     settings = PgSettings.from_env(connect_timeout=args.connect_timeout)
     try:
-        result = publish(duckdb_path=args.duckdb, settings=settings, keep=args.keep, model_ids=args.model_ids)
+        result = publish(
+            duckdb_path=args.duckdb, settings=settings, keep=args.keep, model_ids=args.model_ids,
+            progress=not args.quiet,
+        )
     except psycopg2.Error as exc:  # the server went away mid-publish, or refused a statement
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         print(
             f"{PROG}: error: {settings.describe()}: {reason} (the previous current models are still served)",
             file=sys.stderr,
         )
-        return 1
-    except PgUnavailable as exc:
-        print(
-            f"{PROG}: error: {exc} (DuckDB is unchanged; run publish again when Postgres is up)",
-            file=sys.stderr,
-        )
-        return 1
+        return exit_codes.FAILED
+    except PgUnavailable as exc:  # its message says what is wrong: down, wrong password, no database
+        print(f"{PROG}: error: {exc}; nothing was published", file=sys.stderr)
+        return exit_codes.UNAVAILABLE
     except PublishError as exc:
         print(f"{PROG}: error: {exc} (the previous current models are still served)", file=sys.stderr)
-        return 1
+        return exit_codes.FAILED
     print(result.summary(settings))
-    return 0
+    return exit_codes.OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

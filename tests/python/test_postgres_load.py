@@ -176,7 +176,7 @@ def test_the_cli_reports_counts_and_fails_in_one_line_when_postgres_is_down(gene
     down = subprocess.run(
         command, env=pg_env(pg_database.with_(port=1)), capture_output=True, text=True, timeout=60
     )
-    assert down.returncode == 1
+    assert down.returncode == 3  # unavailable (article_recs.exit_codes)
     assert "Traceback" not in down.stderr and len(down.stderr.strip().splitlines()) == 1
     assert "127.0.0.1:1 " in down.stderr
 

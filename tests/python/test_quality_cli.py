@@ -83,7 +83,7 @@ def test_missing_warehouse_file_is_a_one_line_error_exit_2(tmp_path, capsys):
     assert len(err.splitlines()) == 1
 
 
-def test_warehouse_locked_by_a_writer_is_a_one_line_error_exit_2(clean, tmp_path, capsys):
+def test_warehouse_locked_by_a_writer_is_a_one_line_error_exit_3(clean, tmp_path, capsys):
     locked = broken_copy(clean, tmp_path / "locked.duckdb")
     holder = subprocess.Popen(
         [sys.executable, "-c",
@@ -93,7 +93,7 @@ def test_warehouse_locked_by_a_writer_is_a_one_line_error_exit_2(clean, tmp_path
     )  # fmt: skip
     try:
         assert holder.stdout.readline().strip() == "ready"
-        assert _run("--duckdb", str(locked), "--no-docs") == 2
+        assert _run("--duckdb", str(locked), "--no-docs") == 3
     finally:
         holder.stdin.close()
         holder.wait(timeout=30)

@@ -11,7 +11,9 @@
 {#- What happened to the lines of each load partition (file, or hour of atomic.events), as counts per outcome:
     used (the copy of its event_id that the event store kept), duplicate, bot, excluded_app, other_event,
     too_late or quarantined:<reason>. Incremental: the partitions read in this run replace their counts, so
-    event_load_stats adds up every line ever read without rereading old partitions. -#}
+    event_load_stats adds up every line ever read without rereading old partitions. new_events is what the
+    counts grew by against the previous run's (a file re-read in the lookback adds nothing): each line is new
+    once, and the quarantine share of a run (snowplow_run_stats) judges only its new lines. -#}
 
 with
 
@@ -62,7 +64,7 @@ used as (
             run_window.window_start is null
             or events.load_tstamp is null
             or events.load_tstamp >= run_window.window_start
-            or events.loaded_in_run = run_window.run_seq
+            or events.loaded_in_run > run_window.last_completed_run_seq
         )
         and events.load_partition in (select partitions.load_partition from partitions)
     group by events.load_partition
@@ -104,6 +106,52 @@ outcomes as (
         on partitions.load_partition = used.load_partition
     where partitions.eligible_lines > coalesce(used.used_events, 0)
 
+),
+
+{% if snowplow_is_incremental() -%}
+previous as (
+
+    select
+        load_partition,
+        outcome,
+        events
+
+    from {{ this }}
+    where load_partition in (select partitions.load_partition from partitions)
+
+),
+{%- else -%}
+previous as (
+
+    select
+        cast(null as {{ dbt.type_string() }}) as load_partition,
+        cast(null as {{ dbt.type_string() }}) as outcome,
+        cast(null as {{ dbt.type_bigint() }}) as events
+
+    where 1 = 0
+
+),
+{%- endif %}
+
+final as (
+
+    select
+        outcomes.load_partition,
+        outcomes.outcome,
+        outcomes.events,
+        case
+            when outcomes.events > coalesce(previous.events, 0) then outcomes.events - coalesce(previous.events, 0)
+            else 0
+        end as new_events,
+        run_window.run_seq as counted_in_run
+
+    from outcomes
+    cross join run_window
+    left join previous
+        on
+            outcomes.load_partition = previous.load_partition
+            and outcomes.outcome = previous.outcome
+
 )
 
-select * from outcomes
+select * from final

@@ -95,7 +95,11 @@ engaged as (
         page_urlpath,
         page_title,
         refr_urlhost,
-        refr_medium as referrer_medium,
+        -- the referer parser's media; any other value (a broken or hostile tracker) is unknown, not a failed test
+        case
+            when refr_medium in ('internal', 'search', 'social', 'email', 'paid', 'unknown') then refr_medium
+            when refr_medium is not null then 'unknown'
+        end as referrer_medium,
         refr_source as referrer_source,
 
         -- engagement

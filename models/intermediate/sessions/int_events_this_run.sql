@@ -1,5 +1,7 @@
 {#- The events of what this run rebuilds, each with its session (dbt-snowplow-web's events_this_run):
-    - for a tracker session, all its stored events from its start to its cap (start + max_session_days);
+    - for a tracker session, all its stored events from its start to its cap (start + max_session_days), each
+      with the session's domain_userid (as dbt-snowplow-web: one reader per session, so page views, sessions
+      and users agree even when the cookie id rotates within a session);
     - for a reader with cookie-only events (no domain_sessionid), all those events, cut into sessions by
       article_recs__session_timeout_minutes of inactivity (derived_tstamp); a derived session's id is
       'derived-' || md5(domain_userid || '|' || its first derived_tstamp), and it is capped the same way.
@@ -48,7 +50,12 @@ tracker_events as (
 
     select
         {%- for column in snowplow_stored_event_columns() %}
+        {%- if column == 'domain_userid' %}
+        -- one reader per session: the session's id (int_sessions_lifecycle), whatever the event carried
+        tracker_sessions.domain_userid,
+        {%- else %}
         tracker_store.{{ column }},
+        {%- endif %}
         {%- endfor %}
         false as is_derived_session
 

@@ -11,8 +11,8 @@
 {#- One row per tracker session (domain_sessionid) ever seen: first and last collector_tstamp of its stored
     events, and whether it is longer than article_recs__max_session_days (quarantined: its events after
     start + N days are left out of the models, and new events past that cap no longer rebuild it).
-    As dbt-snowplow-web's sessions lifecycle manifest: a run updates the sessions with events loaded in it,
-    so it never rescans history to find where a session started. -#}
+    As dbt-snowplow-web's sessions lifecycle manifest: a run updates the sessions with events stored since
+    the last completed run (its own, and those of a run killed part-way), so it never rescans history to find where a session started. -#}
 {%- set max_session_days = var('article_recs__max_session_days') -%}
 
 with
@@ -36,7 +36,7 @@ new_events as (
 
     from events
     cross join run_window
-    where run_window.is_full_refresh or events.loaded_in_run = run_window.run_seq
+    where run_window.is_full_refresh or events.loaded_in_run > run_window.last_completed_run_seq
 
 ),
 

@@ -1,5 +1,6 @@
-{#- What this run rebuilds (dbt-snowplow-web's sessions_this_run): every tracker session with an event loaded in
-    this run before the session's cap (a quarantined session's new events past the cap rebuild nothing), and
+{#- What this run rebuilds (dbt-snowplow-web's sessions_this_run): every tracker session with an event stored
+    since the last completed run (this run, or a run killed part-way: int_run_window.last_completed_run_seq)
+    before the session's cap (a quarantined session's new events past the cap rebuild nothing), and
     every reader with a new event that has no domain_sessionid - that reader's derived sessions are recomputed.
     In a full run: all of them. -#}
 
@@ -29,7 +30,7 @@ new_events as (
 
     from events
     cross join run_window
-    where run_window.is_full_refresh or events.loaded_in_run = run_window.run_seq
+    where run_window.is_full_refresh or events.loaded_in_run > run_window.last_completed_run_seq
 
 ),
 
@@ -45,7 +46,7 @@ tracker_sessions as (
     from lifecycle
     cross join run_window
     where
-        (run_window.is_full_refresh or lifecycle.updated_in_run = run_window.run_seq)
+        (run_window.is_full_refresh or lifecycle.updated_in_run > run_window.last_completed_run_seq)
         and exists (
             select new_events.event_id
             from new_events

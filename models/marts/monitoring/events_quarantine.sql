@@ -11,7 +11,10 @@
 
 {#- Lines that could not be used, each with the reason, the file it came from and the raw line - nothing
     is silently dropped. Holds raw lines (IP addresses, user agents), so it lives in the staging schema.
-    Incremental: the load partitions (files; hours of atomic.events) read in this run replace their rows. -#}
+    A file that could not be read whole is one row (empty_file, not_gzip, truncated_gzip) with its size
+    (file_bytes) and the lines read from it (lines_recovered: 0, or a truncated file's lines up to the break,
+    which are used). Incremental: the load partitions (files; hours of atomic.events) read in this run replace
+    their rows. -#}
 
 with
 
@@ -19,6 +22,24 @@ events as (
 
     select * from {{ ref('int_events_validated') }}
     where quarantine_reason is not null
+
+),
+
+files as (
+
+    select * from {{ ref('int_event_files') }}
+
+),
+
+lines_read as (
+
+    select
+        source_file,
+        count(*) as file_lines
+
+    from {{ ref('int_events_validated') }}
+    where source_file in (select files.source_file from files)
+    group by source_file
 
 ),
 
@@ -31,6 +52,24 @@ numbered as (
         ) as line_occurrence
 
     from events
+
+),
+
+with_files as (
+
+    select
+        numbered.*,
+        files.file_bytes,
+        -- the file's own row is not a line read from it
+        case when files.source_file is not null then coalesce(lines_read.file_lines, 0) - 1 end as lines_recovered
+
+    from numbered
+    left join files
+        on
+            numbered.source_file = files.source_file
+            and numbered.quarantine_reason in ('empty_file', 'not_gzip', 'truncated_gzip')
+    left join lines_read
+        on files.source_file = lines_read.source_file
 
 ),
 
@@ -48,9 +87,11 @@ final as (
         event,
         collector_tstamp_raw,
         field_count,
-        raw_line
+        raw_line,
+        file_bytes,
+        lines_recovered
 
-    from numbered
+    from with_files
 
 )
 

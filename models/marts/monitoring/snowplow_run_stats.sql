@@ -2,6 +2,7 @@
     materialized='incremental',
     incremental_strategy='append',
     full_refresh=false,
+    on_schema_change='append_new_columns',
 ) }}
 
 {#- One row per run of the Snowplow models: the window, and the work it did - files and lines read, events
@@ -33,6 +34,12 @@ stored_events as (
 store_load_times as (
 
     select * from {{ ref('int_events_deduplicated') }}
+
+),
+
+outcomes as (
+
+    select * from {{ ref('int_events_load_outcomes') }}
 
 ),
 
@@ -72,6 +79,68 @@ new_events as (
 
 ),
 
+new_lines_by_file as (
+
+    -- the lines counted for the first time by this run (a file re-read in the lookback adds none)
+    select
+        outcomes.load_partition,
+        sum(outcomes.new_events) as new_lines,
+        sum(case when outcomes.outcome like 'quarantined:%' then outcomes.new_events else 0 end)
+            as new_lines_quarantined
+
+    from outcomes
+    cross join run_window
+    where outcomes.counted_in_run = run_window.run_seq
+    group by outcomes.load_partition
+
+),
+
+ranked_files as (
+
+    select
+        load_partition,
+        new_lines,
+        new_lines_quarantined,
+        row_number() over (order by new_lines_quarantined desc, load_partition asc) as quarantine_rank
+
+    from new_lines_by_file
+    where new_lines_quarantined > 0
+
+),
+
+new_lines as (
+
+    select
+        sum(new_lines) as new_lines,
+        sum(new_lines_quarantined) as new_lines_quarantined
+
+    from new_lines_by_file
+
+),
+
+quarantined_files as (
+
+    -- the five files (partitions) with the most new quarantined lines, for the quarantine-share test
+    select
+        {{ dbt.listagg(
+            "load_partition || ' (' || cast(new_lines_quarantined as " ~ dbt.type_string() ~ ") || ' of '"
+            ~ " || cast(new_lines as " ~ dbt.type_string() ~ ") || ')'",
+            "', '",
+            "order by quarantine_rank",
+        ) }} as top_quarantined_files
+
+    from ranked_files
+    where quarantine_rank <= 5
+
+),
+
+quarantined_file_count as (
+
+    select count(*) as new_quarantined_files
+    from ranked_files
+
+),
+
 high_water_mark as (
 
     select max(load_tstamp) as high_water_mark
@@ -91,7 +160,9 @@ rebuilt as (
 
 page_views_written as (
 
-    select count(*) as page_views_written
+    select
+        count(*) as page_views_written,
+        sum(case when is_known_site and not is_known_host then 1 else 0 end) as page_views_unknown_host
     from page_views_this_run
 
 ),
@@ -114,7 +185,13 @@ final as (
         coalesce(new_events.events_late, 0) as events_late,
         coalesce(rebuilt.sessions_rebuilt, 0) as sessions_rebuilt,
         coalesce(rebuilt.derived_session_readers_rebuilt, 0) as derived_session_readers_rebuilt,
-        page_views_written.page_views_written
+        page_views_written.page_views_written,
+        cast(coalesce(page_views_written.page_views_unknown_host, 0) as {{ dbt.type_bigint() }})
+            as page_views_unknown_host,
+        cast(coalesce(new_lines.new_lines, 0) as {{ dbt.type_bigint() }}) as new_lines,
+        cast(coalesce(new_lines.new_lines_quarantined, 0) as {{ dbt.type_bigint() }}) as new_lines_quarantined,
+        quarantined_file_count.new_quarantined_files,
+        quarantined_files.top_quarantined_files
 
     from run_window
     cross join line_counts
@@ -122,6 +199,9 @@ final as (
     cross join high_water_mark
     cross join rebuilt
     cross join page_views_written
+    cross join new_lines
+    cross join quarantined_files
+    cross join quarantined_file_count
 
 )
 

@@ -1,31 +1,14 @@
 {{ config(enabled=var('article_recs__article_metadata_path') | length > 0) }}
 
+{#- The usable rows of the CMS export (base_cms__article_metadata), one per (site_id, article_id): the
+    earliest publish date wins. -#}
+
 with
 
-source as (
+base as (
 
-    select * from {{ source('cms', 'article_metadata') }}
-
-),
-
-renamed as (
-
-    select
-        -- ids
-        site_id,
-        article_id,
-
-        -- timestamps
-        {{ safe_cast('published_at', 'timestamp') }} as published_at,
-
-        -- descriptive
-        section,
-        author,
-        title,
-        url
-
-    from source
-    where site_id is not null and article_id is not null
+    select * from {{ ref('base_cms__article_metadata') }}
+    where quarantine_reason is null
 
 ),
 
@@ -35,7 +18,7 @@ deduplicated as (
         *,
         row_number() over (partition by site_id, article_id order by published_at) as metadata_rank
 
-    from renamed
+    from base
 
 )
 
