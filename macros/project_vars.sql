@@ -13,9 +13,15 @@
         'article_recs__as_of',
         'article_recs__atomic_schema',
         'article_recs__bot_filtering',
+        'article_recs__content_window_days',
+        'article_recs__covisitation_half_life_hours',
+        'article_recs__covisitation_max_gap',
+        'article_recs__covisitation_window_days',
         'article_recs__days_late_allowed',
         'article_recs__decay_half_life_days',
         'article_recs__earliest_event_tstamp',
+        'article_recs__eval_bootstrap_samples',
+        'article_recs__eval_bootstrap_seed',
         'article_recs__eval_k',
         'article_recs__events_path',
         'article_recs__events_source',
@@ -43,8 +49,11 @@
         'article_recs__quarantine_error_pct',
         'article_recs__quarantine_warn_pct',
         'article_recs__recs_per_source',
+        'article_recs__retrain_hours',
         'article_recs__session_timeout_minutes',
         'article_recs__training_window_days',
+        'article_recs__trending_half_life_hours',
+        'article_recs__trending_window_hours',
     ]) }}
 {% endmacro %}
 
