@@ -31,8 +31,15 @@ import numpy as np
 from .fields import FIELD_INDEX, N_FIELDS
 
 PAGE_VIEW, PAGE_PING = 0, 1
-EVENT_NAMES = ("page_view", "page_ping")
-EVENT_TAIL = tuple(f"com.snowplowanalytics.snowplow\t{name}\tjsonschema\t1-0-0" for name in EVENT_NAMES)
+# self-describing events of the recommendation widget (tracking/iglu/schemas/com.article_recs/...)
+REC_IMPRESSION, REC_CLICK = 2, 3
+WIDGET_VENDOR = "com.article_recs"
+EVENT_NAMES = ("page_view", "page_ping", "unstruct", "unstruct")
+EVENT_TAIL = (
+    *(f"com.snowplowanalytics.snowplow\t{name}\tjsonschema\t1-0-0" for name in ("page_view", "page_ping")),
+    *(f"{WIDGET_VENDOR}\t{name}\tjsonschema\t1-0-0" for name in ("rec_impression", "rec_click")),
+)
+UNSTRUCT_EVENT_SCHEMA = "iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0"
 EMPTY_PP = "\t\t\t"
 
 CONTEXTS_SCHEMA = "iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0"
@@ -230,6 +237,8 @@ class EventBatch:
     fp_bytes: np.ndarray
     pp: np.ndarray  # (rows, 4): pp_xoffset_min, pp_xoffset_max, pp_yoffset_min, pp_yoffset_max
     malformed: dict[int, tuple[str, int]] = field(default_factory=dict)
+    #: row -> the ``unstruct_event`` JSON of a self-describing event (REC_IMPRESSION / REC_CLICK rows)
+    unstruct: dict[int, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.row_pv)
@@ -250,7 +259,7 @@ class EventBatch:
         )
         pp_rows = self.pp[rows].tolist()
         pps = [
-            EMPTY_PP if k == PAGE_VIEW else f"{p[0]}\t{p[1]}\t{p[2]}\t{p[3]}"
+            EMPTY_PP if k != PAGE_PING else f"{p[0]}\t{p[1]}\t{p[2]}\t{p[3]}"
             for k, p in zip(kinds, pp_rows, strict=True)
         ]
         pv_a, pv_b, pv_c = self.pv_a, self.pv_b, self.pv_c
@@ -290,6 +299,14 @@ class EventBatch:
                 strict=True,
             )
         ]
+        if self.unstruct:
+            at = FIELD_INDEX["unstruct_event"]
+            for pos, row in enumerate(rows.tolist()):
+                payload = self.unstruct.get(row)
+                if payload is not None:
+                    values = out[pos].split("\t")
+                    values[at] = payload
+                    out[pos] = "\t".join(values)
         if self.malformed:
             for pos, row in enumerate(rows.tolist()):
                 spec = self.malformed.get(row)
@@ -329,6 +346,7 @@ def write_hourly(
     *,
     gzip: bool = True,
     progress: Callable[[int], None] | None = None,
+    name: str = "",
 ) -> list[WrittenFile]:
     """Write ``out_dir/events/YYYY/MM/DD/HH/<app_id>-NNNN.tsv[.gz]``, split by collector_tstamp hour and app.
 
@@ -370,7 +388,7 @@ def write_hourly(
             for part, start in enumerate(range(0, len(rows), MAX_LINES_PER_FILE)):
                 chunk = rows[start : start + MAX_LINES_PER_FILE]
                 payload = ("\n".join(batch.lines(chunk)) + "\n").encode("utf-8", "surrogateescape")
-                path = hour_dir(out_dir, hour) / f"{app_id}-{part:04d}{suffix}"
+                path = hour_dir(out_dir, hour) / f"{app_id}{name}-{part:04d}{suffix}"
                 jobs.put((path, payload))
                 written.append(WrittenFile(path, len(chunk)))
                 if progress is not None:

@@ -31,9 +31,11 @@ answering 503), ``ARTICLE_RECS_AB_ARMS`` (JSON, overrides the dbt var; :mod:`.ar
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import re
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -687,19 +689,27 @@ def _describe_validation(error: dict) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- running
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m article_recs.serving.api [--host 127.0.0.1] [--port 8000] [--workers 1]``."""
-    import argparse
-
-    import uvicorn
-
-    parser = argparse.ArgumentParser(prog="article-recs serve", description="Run the serving API (uvicorn).")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default=os.environ.get("ARTICLE_RECS_API_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("ARTICLE_RECS_API_PORT") or 8000))
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("ARTICLE_RECS_API_WORKERS") or 1))
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("ARTICLE_RECS_API_WORKERS") or 1),
+        help="uvicorn worker processes (each with its own pool)",
+    )
     parser.add_argument("--log-level", default="warning")
-    args = parser.parse_args(argv)
-    arms_module.load_arms()  # fail at start, with the var's name, on a broken arms configuration
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    try:
+        arms_module.load_arms()  # fail at start, naming the var, on a broken arms configuration
+    except arms_module.ArmsError as exc:
+        print(f"article-recs serve: {exc}", file=sys.stderr)
+        return 2
+    print(f"article-recs serve: http://{args.host}:{args.port}/docs, /demo", file=sys.stderr)
     uvicorn.run(
         "article_recs.serving.api:create_app",
         factory=True,
@@ -710,6 +720,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         access_log=False,
     )
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m article_recs.serving.api [--host 127.0.0.1] [--port 8000] [--workers 1]``."""
+    parser = argparse.ArgumentParser(prog="article-recs serve", description="Run the serving API (uvicorn).")
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":
