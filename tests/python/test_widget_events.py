@@ -1,5 +1,5 @@
-"""The simulated recommendation widget of the generator: rec_impression / rec_click self-describing events that
-validate against the project's Iglu schemas, clicks that follow the hidden preferences (the reader's next
+"""The simulated recommendation widget of the generator: rec_impression / rec_click self-describing events
+that validate against the project's Iglu schemas, clicks that follow the hidden preferences (the reader's next
 read) with a position bias, arms by the API's hash, and page views left exactly as without the widget."""
 
 from __future__ import annotations
