@@ -907,16 +907,6 @@ def generate(config: GenerateConfig) -> dict:
 
     assembled = _assemble(pvs, readers, contents, cfg, rng_events)
     batch = assembled.batch
-    with tqdm(
-        total=len(batch),
-        desc="writing",
-        unit="event",
-        unit_scale=True,
-        disable=cfg.quiet,
-        file=sys.stderr,
-        leave=False,
-    ) as bar:
-        files = write_hourly(out, batch, gzip=cfg.gzip, progress=bar.update)
     widget = None
     if cfg.widget:
         from .widget import WidgetConfig, simulate_widget
@@ -938,7 +928,18 @@ def generate(config: GenerateConfig) -> dict:
             rng=rng_widget,
             cfg=WidgetConfig(arms=cfg.widget_arms) if cfg.widget_arms else WidgetConfig(),
         )
-        files += write_hourly(out, widget.batch, gzip=cfg.gzip, name="-widget")
+    # the widget's events go into the same hourly files as the page views (as a collector writes them)
+    to_write = batch.concat(widget.batch) if widget is not None else batch
+    with tqdm(
+        total=len(to_write),
+        desc="writing",
+        unit="event",
+        unit_scale=True,
+        disable=cfg.quiet,
+        file=sys.stderr,
+        leave=False,
+    ) as bar:
+        files = write_hourly(out, to_write, gzip=cfg.gzip, progress=bar.update)
 
     n_articles = _write_articles(out, contents)
     sess_reader = np.array(pvs.sess_reader, dtype=np.int64)

@@ -17,8 +17,9 @@ What the simulation does, per site, from the page views the generator already dr
   that page view. So clicks follow the hidden preferences, and a list ranking what readers want higher
   collects more clicks.
 
-The events are written to their own hourly files (``<app_id>-widget-NNNN.tsv.gz``) next to the page views,
-carry the web_page context of the page view they happen on, and go through the same staging as every event.
+The events go into the same hourly files as the page views (``EventBatch.concat``: the page-view and ping
+lines stay exactly those of a run without the widget, in the same order), carry the web_page context of the
+page view they happen on, and go through the same staging as every event.
 """
 
 from __future__ import annotations

@@ -243,6 +243,34 @@ class EventBatch:
     def __len__(self) -> int:
         return len(self.row_pv)
 
+    def concat(self, other: EventBatch) -> EventBatch:
+        """This batch's rows, then ``other``'s (which must share this batch's page-view blocks): one set of
+        hourly files holding both, each file's lines still in collector_tstamp order."""
+        if other.pv_a is not self.pv_a or other.app_ids != self.app_ids:
+            raise ValueError("concat needs a batch built on the same page views")
+        rows, uids = len(self), len(self.uid_bytes)
+        cat = np.concatenate
+        return EventBatch(
+            app_ids=self.app_ids,
+            pv_site=self.pv_site,
+            pv_a=self.pv_a,
+            pv_b=self.pv_b,
+            pv_c=self.pv_c,
+            row_pv=cat([self.row_pv, other.row_pv]),
+            row_kind=cat([self.row_kind, other.row_kind]),
+            created_ms=cat([self.created_ms, other.created_ms]),
+            sent_ms=cat([self.sent_ms, other.sent_ms]),
+            collector_ms=cat([self.collector_ms, other.collector_ms]),
+            derived_ms=cat([self.derived_ms, other.derived_ms]),
+            etl_ms=cat([self.etl_ms, other.etl_ms]),
+            row_uid=cat([self.row_uid, other.row_uid + uids]),
+            uid_bytes=cat([self.uid_bytes, other.uid_bytes]),
+            fp_bytes=cat([self.fp_bytes, other.fp_bytes]),
+            pp=cat([self.pp, other.pp]),
+            malformed={**self.malformed, **{row + rows: v for row, v in other.malformed.items()}},
+            unstruct={**self.unstruct, **{row + rows: v for row, v in other.unstruct.items()}},
+        )
+
     def lines(self, rows: np.ndarray) -> list[str]:
         """The TSV lines (without newline) of ``rows``, malformed ones corrupted."""
         heads = [site_head(a) for a in self.app_ids]
@@ -346,7 +374,6 @@ def write_hourly(
     *,
     gzip: bool = True,
     progress: Callable[[int], None] | None = None,
-    name: str = "",
 ) -> list[WrittenFile]:
     """Write ``out_dir/events/YYYY/MM/DD/HH/<app_id>-NNNN.tsv[.gz]``, split by collector_tstamp hour and app.
 
@@ -388,7 +415,7 @@ def write_hourly(
             for part, start in enumerate(range(0, len(rows), MAX_LINES_PER_FILE)):
                 chunk = rows[start : start + MAX_LINES_PER_FILE]
                 payload = ("\n".join(batch.lines(chunk)) + "\n").encode("utf-8", "surrogateescape")
-                path = hour_dir(out_dir, hour) / f"{app_id}{name}-{part:04d}{suffix}"
+                path = hour_dir(out_dir, hour) / f"{app_id}-{part:04d}{suffix}"
                 jobs.put((path, payload))
                 written.append(WrittenFile(path, len(chunk)))
                 if progress is not None:

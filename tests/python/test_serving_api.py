@@ -373,6 +373,84 @@ def test_demo_page_is_served_with_a_script_policy(api):
     assert "<script>" not in r.text  # the one script is a file (CSP forbids inline scripts)
 
 
+# ---------------------------------------------------------------------------------------------- publish
+def test_publishing_new_models_while_clients_read_gives_no_error_and_no_empty_or_mixed_list(api):
+    """Four client threads read related lists over HTTP while three new item-kNN versions are published: every
+    answer is a 200 with a whole list of exactly one model version, named by its model_id."""
+    import threading
+
+    articles = [str(a) for a in range(2, 40)]
+    versions = {}
+
+    def lists_of(model_id: str) -> dict[str, list[str]]:
+        con = duckdb.connect(str(api.warehouse), read_only=True)
+        try:
+            rows = con.execute(
+                "select source_entity_id, recommended_article_id from recommender.recommendations "
+                "where model_id = ? and source_entity_type = 'article' order by source_entity_id, rank",
+                [model_id],
+            ).fetchall()
+        finally:
+            con.close()
+        out: dict[str, list[str]] = {}
+        for source, rec in rows:
+            out.setdefault(source, []).append(rec)
+        return out
+
+    versions["knn-herald-v1"] = lists_of("knn-herald-v1")
+    others = ["pop-herald-v1", "knn-metro-v1"]
+    stop = threading.Event()
+    answers: list[tuple[int, str | None, str, list[str]]] = []
+    failures: list[str] = []
+
+    def reader(k: int) -> None:
+        client = httpx.Client(base_url=api.url, timeout=10)
+        i = k
+        while not stop.is_set():
+            article = articles[i % len(articles)]
+            i += 4
+            try:
+                r = client.get(f"/v1/sites/herald/articles/{article}/related?strategy=item_knn&n=10")
+                body = r.json()
+                answers.append(
+                    (
+                        r.status_code,
+                        body.get("model_id"),
+                        article,
+                        [x["article_id"] for x in body.get("items", [])],
+                    )
+                )
+            except Exception as exc:  # noqa: BLE001 - any failure is a finding
+                failures.append(repr(exc))
+        client.close()
+
+    threads = [threading.Thread(target=reader, args=(k,), daemon=True) for k in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        for version in (2, 3, 4):
+            time.sleep(0.3)
+            model = SyntheticModel(f"knn-herald-v{version}", "herald", "item_knn", 100, 10, seed=10 + version)
+            write_models(api.warehouse, [model], current=[model.model_id, *others])
+            versions[model.model_id] = lists_of(model.model_id)
+            result = publish(duckdb_path=api.warehouse, settings=api.settings, keep=3)
+            assert model.model_id in result.activated
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=10)
+    assert not failures, failures[:3]
+    assert len(answers) > 100
+    seen_models = set()
+    for status, model_id, article, items in answers:
+        assert status == 200, (status, model_id, article)
+        assert len(items) == 10, (model_id, article, items)  # never empty, never short
+        assert items == versions[model_id][article], (model_id, article)  # one version, whole
+        seen_models.add(model_id)
+    assert {"knn-herald-v1", "knn-herald-v4"} <= seen_models  # the readers did span the switches
+
+
 # ---------------------------------------------------------------------------------------------- outage
 def test_postgres_stopped_mid_test_gives_503_naming_the_cause_then_the_api_recovers(api):
     assert api.get("/v1/sites/herald/popular").status_code == 200
