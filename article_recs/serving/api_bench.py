@@ -121,18 +121,20 @@ def _start_api(settings: PgSettings, port: int, workers: int) -> subprocess.Pope
         ARTICLE_RECS_PG_DATABASE=settings.database,
         ARTICLE_RECS_AB_ARMS=json.dumps({"default": {"item_knn": 1}}),
     )
+    log = tempfile.TemporaryFile(mode="w+")  # the API's output, read only if it dies (a pipe could fill up)
     proc = subprocess.Popen(
         [sys.executable, "-m", "article_recs.serving.api", "--host", LOOPBACK, "--port", str(port),
          "--workers", str(workers)],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"the API exited: {proc.stderr.read()[-2000:]}")
+            log.seek(0)
+            raise RuntimeError(f"the API exited: {log.read()[-2000:]}")
         try:
             with socket.create_connection((LOOPBACK, port), timeout=1) as sock:
                 sock.sendall(
