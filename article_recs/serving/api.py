@@ -84,28 +84,32 @@ order by recs.rank
 """
 
 #: Everything the online recommendations merge, in one statement (one snapshot): the reader's list and the
-#: related lists of the recent articles from the arm's model, and the fallback model's default list.
+#: related lists of the recent articles from the arm's model, and the fallback model's default list. One
+#: index scan of recommendations_pkey per branch (an OR across them would scan the table).
 ONLINE_SQL = f"""
+with current_models as (
+    select model_id, strategy from {SCHEMA}.models
+    where site_id = %(site_id)s and status = 'current' and strategy in (%(strategy)s, %(fallback)s)
+)
 select models.model_id, models.strategy, recs.source_entity_type, recs.source_entity_id, recs.rank,
     recs.recommended_article_id, recs.score
-from {SCHEMA}.models as models
-inner join {SCHEMA}.recommendations as recs
-    on recs.model_id = models.model_id
-where models.site_id = %(site_id)s and models.status = 'current'
-    and (
-        (
-            models.strategy = %(strategy)s
-            and (
-                (recs.source_entity_type = 'reader' and recs.source_entity_id = %(reader)s)
-                or (recs.source_entity_type = 'article' and recs.source_entity_id = any(%(recent)s))
-            )
-        )
-        or (
-            models.strategy = %(fallback)s
-            and recs.source_entity_type = 'default' and recs.source_entity_id = 'default'
-            and recs.rank <= %(fallback_n)s
-        )
-    )
+from current_models as models
+cross join lateral (
+    select r.source_entity_type, r.source_entity_id, r.rank, r.recommended_article_id, r.score
+    from {SCHEMA}.recommendations as r
+    where models.strategy = %(strategy)s and r.model_id = models.model_id
+        and r.source_entity_type = 'reader' and r.source_entity_id = %(reader)s
+    union all
+    select r.source_entity_type, r.source_entity_id, r.rank, r.recommended_article_id, r.score
+    from {SCHEMA}.recommendations as r
+    where models.strategy = %(strategy)s and r.model_id = models.model_id
+        and r.source_entity_type = 'article' and r.source_entity_id = any(%(recent)s)
+    union all
+    select r.source_entity_type, r.source_entity_id, r.rank, r.recommended_article_id, r.score
+    from {SCHEMA}.recommendations as r
+    where models.strategy = %(fallback)s and r.model_id = models.model_id
+        and r.source_entity_type = 'default' and r.source_entity_id = 'default' and r.rank <= %(fallback_n)s
+) as recs
 order by recs.source_entity_type, recs.source_entity_id, recs.rank
 """
 

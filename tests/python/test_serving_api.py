@@ -235,6 +235,22 @@ def test_a_reader_without_a_list_and_no_recent_reads_gets_the_fallback(api):
     assert body["fallback_model_id"] == "pop-herald-v1"
 
 
+def test_the_list_queries_are_index_scans_not_table_scans(api):
+    import psycopg
+
+    from article_recs.serving.api import LIST_SQL, ONLINE_SQL
+
+    online = {"site_id": "herald", "strategy": "item_knn", "fallback": "popularity", "reader": READER,
+              "recent": ["17", "18"], "fallback_n": 12}  # fmt: skip
+    one = {"site_id": "herald", "strategy": "item_knn", "entity_type": "article", "entity_id": "17", "n": 10}
+    with psycopg.connect(api.settings.dsn(), autocommit=True) as conn:
+        conn.execute("set enable_seqscan = off")  # a plan that can only scan the table would still show one
+        for sql, params in ((ONLINE_SQL, online), (LIST_SQL, one)):
+            plan = "\n".join(r[0] for r in conn.execute("explain " + sql, params).fetchall())
+            assert "Index Scan using recommendations_pkey" in plan, plan
+            assert "Seq Scan" not in plan, plan
+
+
 # ---------------------------------------------------------------------------------------------- bad input
 @pytest.mark.parametrize(
     ("path", "params", "status", "needle"),
