@@ -36,6 +36,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from article_recs.bench.measure import wait_until_quiet
 from article_recs.serving.bench import (
     RECS_PER_ARTICLE,
     SITES,
@@ -159,6 +160,8 @@ def bench_api(
     settings: PgSettings | None = None,
     seed: int = 7,
     drop_after: bool = True,
+    wait_quiet_s: float = 0.0,
+    quiet_load: float = 2.0,
 ) -> dict:
     from article_recs.serving.publish import publish
     from article_recs.serving.synthetic import SyntheticModel, write_models
@@ -200,8 +203,14 @@ def bench_api(
     }
     try:
         asyncio.run(_load(port, related, 16, 2000, 10))  # warm-up: pool, caches, prepared statements
-        results["related"] = [asyncio.run(_load(port, related, c, requests, max_seconds)) for c in levels]
+        results["related"] = []
+        for clients in levels:
+            load = wait_until_quiet(quiet_load, wait_quiet_s, lambda m: print(m, file=sys.stderr))
+            results["related"].append(asyncio.run(_load(port, related, clients, requests, max_seconds)))
+            results["related"][-1]["load_1min"] = round(load[0], 2)
+        load = wait_until_quiet(quiet_load, wait_quiet_s, lambda m: print(m, file=sys.stderr))
         results["online"] = [asyncio.run(_load(port, online, 16, requests, max_seconds))]
+        results["online"][-1]["load_1min"] = round(load[0], 2)
     finally:
         proc.terminate()
         try:
@@ -226,15 +235,15 @@ def bench_api(
 def format_table(result: dict) -> str:
     """A Markdown table of the result."""
     lines = [
-        "| endpoint | clients | requests | requests/s | p50 ms | p95 ms | p99 ms | max ms | non-200/errors |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| endpoint | clients | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | non-200/err | load |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name in ("related", "online"):
         for r in result.get(name, []):
             lines.append(
                 f"| {name} | {r['clients']} | {r['requests']:,} | {r['requests_per_s']:,.0f} | "
                 f"{r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {r['max_ms']} | "
-                f"{r['non_200']}/{r['errors']} |"
+                f"{r['non_200']}/{r['errors']} | {r.get('load_1min', '')} |"
             )
     return "\n".join(lines)
 
@@ -246,9 +255,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-seconds", type=float, default=20.0, help="and at most this long per level")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument(
+        "--wait-quiet", type=float, default=0.0, help="before each level, wait up to S s for load < 2"
+    )
     args = parser.parse_args(argv)
     result = bench_api(
-        args.rows, args.requests, args.max_seconds, workers=args.workers, drop_after=not args.keep
+        args.rows,
+        args.requests,
+        args.max_seconds,
+        workers=args.workers,
+        drop_after=not args.keep,
+        wait_quiet_s=args.wait_quiet,
     )
     print(format_table(result), file=sys.stderr)
     print(json.dumps(result, indent=2))
