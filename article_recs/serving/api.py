@@ -476,6 +476,13 @@ def create_app(config: ApiConfig | None = None) -> FastAPI:
         if model_id is None:  # the arm's strategy has no current model here: the fallback list only
             models = await site_models(site)
             model_id = models.get(chosen)
+        if not merged:  # nothing for this reader, nothing just read, and no fallback list on the site
+            raise ApiError(
+                404,
+                "no_recommendations",
+                f"no {chosen} list for reader {domain_userid!r} or the recent articles on site {site!r}, "
+                f"and no current {config.fallback_strategy!r} model to fall back on",
+            )
         fallback = sources["reader_list"] is False and sources["recent_lists"] == 0
         body = {
             "site_id": site,

@@ -271,6 +271,7 @@ def test_the_list_queries_are_index_scans_not_table_scans(api):
         ("/v1/sites/herald/readers/r1/recommendations", {"recent": ",".join(map(str, range(21)))}, 400, "20"),
         ("/v1/sites/herald/readers/r1/recommendations", {"recent": "<script>"}, 400, "malformed"),
         ("/v1/no/such/endpoint", {}, 404, ""),
+        ("/v1/sites/metro/readers/r1/recommendations", {}, 404, "no current 'popularity' model"),
     ],
 )
 def test_bad_input_is_a_4xx_json_error_with_a_clear_message(api, path, params, status, needle):
