@@ -169,12 +169,19 @@ class Item(BaseModel):
 
 class ListResponse(BaseModel):
     site_id: str
+    article_id: str | None = None  # related
+    domain_userid: str | None = None  # online recommendations
     strategy: str
     model_id: str
     rec_id: str
     arm: str | None = None
     fallback: bool = False
     fallback_reason: str | None = None
+    requested_strategy: str | None = None  # related, when the fallback answered
+    fallback_model_id: str | None = None  # online: the model of the items that padded the list
+    recent: list[str] | None = None  # online: the recent reads, as understood
+    sources: dict[str, Any] | None = None  # online: reader_list, recent_lists, fallback_items
+    n: int
     items: list[Item]
 
 
@@ -353,7 +360,10 @@ def create_app(config: ApiConfig | None = None) -> FastAPI:
         """(strategy, arm): the explicit strategy, else the reader's arm, else the site's largest arm."""
         if strategy:
             return strategy, None
-        shares = arms_module.shares_for(config.arms, site)
+        try:
+            shares = arms_module.shares_for(config.arms, site)
+        except arms_module.ArmsError:  # no arms for this site and no 'default' entry: the fallback list
+            return config.fallback_strategy, None
         if reader:
             arm = arms_module.assign(shares, site, reader)
             return arm, arm

@@ -324,6 +324,19 @@ def test_the_arms_var_in_dbt_project_is_valid():
     assert "default" in loaded and abs(sum(loaded["default"].values()) - 1) < 1e-9
 
 
+def test_a_site_without_arms_and_no_default_gets_the_fallback_list_not_an_error(api):
+    from fastapi.testclient import TestClient
+
+    from article_recs.serving.api import ApiConfig, create_app
+
+    config = ApiConfig(settings=api.settings, arms=arms.validate({"metro": {"item_knn": 1}}))
+    with TestClient(create_app(config)) as client:
+        r = client.get("/v1/sites/herald/articles/17/related", params={"domain_userid": READER, "n": 3})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["arm"] is None and body["strategy"] == "popularity" and len(body["items"]) == 3
+
+
 def test_openapi_docs_list_every_endpoint(api):
     paths = set(api.get("/openapi.json").json()["paths"])
     assert {
