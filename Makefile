@@ -15,7 +15,7 @@ export DO_NOT_TRACK := 1
 DEMO_DIR := data/demo
 DEMO_ARGS := --users 3000 --articles 600 --days 14 --sites 2 --seed 7
 
-.PHONY: help install system-deps demo generate build docs test lint quality dagster pg-up pg-down publish bench bench-quick report mind clean
+.PHONY: help install system-deps demo generate build docs test lint quality dagster pg-up pg-down publish serve bench bench-quick report mind clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -61,6 +61,9 @@ pg-down: ## stop the local PostgreSQL (data kept in .pg/)
 
 publish: $(STAMP) pg-up ## copy the current models from DuckDB to the Postgres serving schema
 	$(BIN)/article-recs publish
+
+serve: $(STAMP) pg-up ## the serving API on http://127.0.0.1:8000 (ARTICLE_RECS_API_PORT): /docs, /demo; run make publish first
+	$(BIN)/python -m article_recs.serving.api
 
 report: $(STAMP) ## write the offline-evaluation report (reports/evaluation/index.html)
 	$(BIN)/article-recs report

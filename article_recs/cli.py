@@ -110,6 +110,12 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="replace events/, articles/, ground_truth/ in --out even without a manifest.json",
     )
+    p.add_argument(
+        "--no-widget",
+        dest="widget",
+        action="store_false",
+        help="leave out the recommendation widget's rec_impression / rec_click events (on by default)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_run_generate)
 
@@ -133,6 +139,7 @@ def _run_generate(args: argparse.Namespace) -> int:
         bad_input=args.bad_input,
         quiet=args.quiet,
         force=args.force,
+        widget=args.widget,
     )
     manifest = generate(config)
     print(f"{summary_line(manifest)} -> {args.out} ({manifest['_elapsed_s']:.1f}s)")
@@ -224,6 +231,7 @@ MODULE_VERBS: dict[str, tuple[str, str]] = {
         "load enriched TSV files into Snowplow's Postgres loader layout",
     ),
     "publish": ("article_recs.serving.publish", "publish the current models to the Postgres serving store"),
+    "serve": ("article_recs.serving.api", "run the serving HTTP API (127.0.0.1; /docs, /demo)"),
     "pg": ("article_recs.serving.pg_server", "start, stop or check the local PostgreSQL (up|down|status)"),
     "summary": ("article_recs.summary", "print counts, recommendations and evaluation of the last build"),
     "quality": ("article_recs.quality.cli", "run the Great Expectations suites and build Data Docs"),

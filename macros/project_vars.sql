@@ -3,6 +3,7 @@
     silently and the default used. tests/python/test_project_vars.py keeps the list equal to dbt_project.yml. -#}
 {% macro article_recs_documented_vars() %}
     {{ return([
+        'article_recs__ab_arms',
         'article_recs__als_alpha',
         'article_recs__als_factors',
         'article_recs__als_iterations',
@@ -13,6 +14,7 @@
         'article_recs__as_of',
         'article_recs__atomic_schema',
         'article_recs__bot_filtering',
+        'article_recs__click_read_window_minutes',
         'article_recs__content_window_days',
         'article_recs__covisitation_half_life_hours',
         'article_recs__covisitation_max_gap',
@@ -20,6 +22,7 @@
         'article_recs__days_late_allowed',
         'article_recs__decay_half_life_days',
         'article_recs__earliest_event_tstamp',
+        'article_recs__engaged_read_seconds',
         'article_recs__eval_bootstrap_samples',
         'article_recs__eval_bootstrap_seed',
         'article_recs__eval_k',
@@ -50,6 +53,7 @@
         'article_recs__quarantine_warn_pct',
         'article_recs__recs_per_source',
         'article_recs__retrain_hours',
+        'article_recs__serving_fallback_strategy',
         'article_recs__session_timeout_minutes',
         'article_recs__training_window_days',
         'article_recs__trending_half_life_hours',

@@ -288,7 +288,35 @@ def table(results: dict, loaded: bool) -> list[str]:
                     sv.get("status", "not measured"),
                 )
             )
+    api = results.get("api")
+    if api is not None:
+        if api.get("related"):
+            for endpoint in ("related", "online"):
+                for r in api.get(endpoint, []):
+                    target = verdict_api(r) if endpoint == "related" and r["clients"] == 16 else ""
+                    lines.append(
+                        _row(
+                            f"Serving API `{endpoint}`, {r['clients']} clients ({r['requests']:,} requests, "
+                            f"{api.get('rows') or 0:,} rows): requests/s, p50 / p95 / p99",
+                            "HTTP, 127.0.0.1",
+                            f"{r['requests_per_s']:,.0f}/s; {fmt_ms(r['p50_ms'])} / {fmt_ms(r['p95_ms'])} / "
+                            f"{fmt_ms(r['p99_ms'])}",
+                            "",
+                            "1",
+                            "≥ 1,000/s, p99 ≤ 25 ms" if target else "",
+                            target,
+                        )
+                    )
+        else:
+            lines.append(
+                _row("Serving API load", "HTTP", "—", "—", "—", "", api.get("status", "not measured"))
+            )
     return lines
+
+
+def verdict_api(r: dict) -> str:
+    ok = r["requests_per_s"] >= 1000 and r["p99_ms"] <= 25 and not r["non_200"] and not r["errors"]
+    return "met" if ok else "**not met**"
 
 
 def markdown(results: dict) -> str:
@@ -545,6 +573,8 @@ def merge(documents: list[dict]) -> dict:
             merged["tiers"][name] = tier
         if doc.get("serving") and ("p50_ms" in doc["serving"] or "serving" not in merged):
             merged["serving"] = doc["serving"]
+        if doc.get("api") and ("related" in doc["api"] or "api" not in merged):
+            merged["api"] = doc["api"]
     for tier in merged["tiers"].values():
         tier.setdefault("memory_limit", documents[0].get("options", {}).get("memory_limit"))
         tier.setdefault("repeats", documents[0].get("options", {}).get("repeats"))

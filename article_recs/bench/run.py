@@ -25,7 +25,7 @@ from article_recs.bench.tiers import TIERS, Tier, TierData
 from article_recs.dbt_runner import PROJECT_DIR, SCHEDULED_BUILD_ARGS, dbt_env, dbt_executable
 
 SNOWPLOW_LAYERS = ("staging/", "intermediate/", "marts/core", "marts/monitoring")
-MEASUREMENTS = ("build", "scan", "profile", "als", "incremental", "serving")
+MEASUREMENTS = ("build", "scan", "profile", "als", "incremental", "serving", "api")
 NO_TESTS = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
 #: the Snowplow models (issue 3's incremental layers) and the seeds they read
 SNOWPLOW_SELECTION = [
@@ -573,6 +573,19 @@ class Bench:
         )
         return out
 
+    def api(self, rows: int, requests: int, max_seconds: float) -> dict:
+        """The HTTP API under load (article_recs/serving/api_bench.py): one run, bounded in count and time."""
+        log(f"serving API load: {rows:,} rows, at most {requests:,} requests or {max_seconds:g} s per level")
+        s = self.measured(
+            "api",
+            [sys.executable, "-m", "article_recs.serving.api_bench", "--rows", str(rows), "--requests",
+             str(requests), "--max-seconds", str(max_seconds)],
+        )  # fmt: skip
+        if not s.ok:
+            text = Path(s.extra["log"]).read_text(errors="replace").strip().splitlines()
+            return {"status": "not measured: " + (text[-1] if text else f"exit {s.returncode}")}
+        return _last_json(Path(s.extra["log"]), whole=True)
+
     # -------------------------------------------------------------------------------------------- all
     def run(self) -> dict:
         started = datetime.now(UTC)
@@ -602,6 +615,9 @@ class Bench:
             results["serving"] = self.serving(
                 biggest.serving_rows, biggest.serving_queries, self.repeats(biggest, "serving_repeats")
             )
+        if "api" not in self.o.skip:
+            biggest = TIERS[self.o.tiers[-1]]
+            results["api"] = self.api(biggest.serving_rows, biggest.api_requests, biggest.api_max_seconds)
         results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         results["machine"]["load_end"] = [round(x, 2) for x in os.getloadavg()]
         results["run_dir"] = str(self.run_dir)

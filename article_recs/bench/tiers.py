@@ -64,6 +64,8 @@ class Tier:
     serving_repeats: int = 3
     serving_rows: int = 1_000_000
     serving_queries: int = 2000
+    api_requests: int = 20_000  # API load test: at most this many requests per concurrency level ...
+    api_max_seconds: float = 20.0  # ... and at most this long
 
     @property
     def cutoff(self) -> datetime:
@@ -120,6 +122,8 @@ TIERS: dict[str, Tier] = {
         serving_repeats=1,
         serving_rows=100_000,
         serving_queries=500,
+        api_requests=2000,
+        api_max_seconds=5.0,
         incremental_variants=("project",),
         # one history: each whole-project dbt invocation costs ~25-30 s of dbt overhead even on this toy
         # data, and a second history (build + run) would take the tier past 2 minutes; the 1m tier

@@ -106,6 +106,9 @@ class GenerateConfig:
     quiet: bool = False
     force: bool = False
     behaviour: Behaviour = field(default_factory=Behaviour)
+    # the recommendation widget on article pages: rec_impression / rec_click events (events/widget.py)
+    widget: bool = True
+    widget_arms: dict[str, float] | None = None  # None: half item_knn, half popularity
 
     def resolved(self) -> GenerateConfig:
         """Validated, with the end date and every rate filled in."""
@@ -866,9 +869,12 @@ def generate(config: GenerateConfig) -> dict:
     prepare_out(out, ["events", "articles", "ground_truth"], cfg.force, "generate")
     beh = cfg.behaviour
     window = cfg.window
-    streams = np.random.SeedSequence(cfg.seed).spawn(4 + cfg.sites)
+    # child i of a SeedSequence is the same whatever the count: the widget's stream (the last) leaves the
+    # others, and so every page view and ping, as they were without it
+    streams = np.random.SeedSequence(cfg.seed).spawn(4 + cfg.sites + 1)
     rng_content, rng_people, rng_bots, rng_events = (np.random.default_rng(s) for s in streams[:4])
-    site_rngs = [np.random.default_rng(s) for s in streams[4:]]
+    site_rngs = [np.random.default_rng(s) for s in streams[4 : 4 + cfg.sites]]
+    rng_widget = np.random.default_rng(streams[4 + cfg.sites])
 
     sites = generated_sites(cfg.sites)
     per_site = [
@@ -901,8 +907,31 @@ def generate(config: GenerateConfig) -> dict:
 
     assembled = _assemble(pvs, readers, contents, cfg, rng_events)
     batch = assembled.batch
+    widget = None
+    if cfg.widget:
+        from .widget import WidgetConfig, simulate_widget
+
+        widget = simulate_widget(
+            batch=batch,
+            pv_session=np.array(pvs.session, dtype=np.int64),
+            pv_t=np.array(pvs.t_ms, dtype=np.int64),
+            pv_kind=np.array(pvs.kind),
+            pv_article=np.array(pvs.article, dtype=np.int64),
+            pv_is_bot=assembled.pv_is_bot,
+            sess_reader=np.array(pvs.sess_reader, dtype=np.int64),
+            reader_site=np.array(readers.site, dtype=np.int64),
+            domain_userids=readers.domain_userid,
+            site_ids=[c.site.site_id for c in contents],
+            article_ids=[c.ids for c in contents],
+            article_kind=ARTICLE,
+            window=window,
+            rng=rng_widget,
+            cfg=WidgetConfig(arms=cfg.widget_arms) if cfg.widget_arms else WidgetConfig(),
+        )
+    # the widget's events go into the same hourly files as the page views (as a collector writes them)
+    to_write = batch.concat(widget.batch) if widget is not None else batch
     with tqdm(
-        total=len(batch),
+        total=len(to_write),
         desc="writing",
         unit="event",
         unit_scale=True,
@@ -910,13 +939,23 @@ def generate(config: GenerateConfig) -> dict:
         file=sys.stderr,
         leave=False,
     ) as bar:
-        files = write_hourly(out, batch, gzip=cfg.gzip, progress=bar.update)
+        files = write_hourly(out, to_write, gzip=cfg.gzip, progress=bar.update)
 
     n_articles = _write_articles(out, contents)
     sess_reader = np.array(pvs.sess_reader, dtype=np.int64)
     session_counts = np.bincount(sess_reader, minlength=len(readers.site))
     _write_truth(out, cfg, contents, people, readers, session_counts)
     manifest = _manifest(cfg, batch, assembled, sess_reader, readers, files, n_articles, contents)
+    if widget is not None:  # its lines are events too: lines and events count every line of every file
+        n_widget = len(widget.batch)
+        manifest["lines"] += n_widget
+        manifest["events"] += n_widget
+        manifest["unique_events"] += n_widget
+        manifest["widget"] = {
+            "rec_impressions": widget.impressions,
+            "rec_clicks": widget.clicks,
+            "by_arm": widget.by_arm,
+        }
     write_json(out / "manifest.json", manifest)
     manifest["_elapsed_s"] = round(time.perf_counter() - started, 2)
     return manifest

@@ -31,8 +31,15 @@ import numpy as np
 from .fields import FIELD_INDEX, N_FIELDS
 
 PAGE_VIEW, PAGE_PING = 0, 1
-EVENT_NAMES = ("page_view", "page_ping")
-EVENT_TAIL = tuple(f"com.snowplowanalytics.snowplow\t{name}\tjsonschema\t1-0-0" for name in EVENT_NAMES)
+# self-describing events of the recommendation widget (tracking/iglu/schemas/com.article_recs/...)
+REC_IMPRESSION, REC_CLICK = 2, 3
+WIDGET_VENDOR = "com.article_recs"
+EVENT_NAMES = ("page_view", "page_ping", "unstruct", "unstruct")
+EVENT_TAIL = (
+    *(f"com.snowplowanalytics.snowplow\t{name}\tjsonschema\t1-0-0" for name in ("page_view", "page_ping")),
+    *(f"{WIDGET_VENDOR}\t{name}\tjsonschema\t1-0-0" for name in ("rec_impression", "rec_click")),
+)
+UNSTRUCT_EVENT_SCHEMA = "iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0"
 EMPTY_PP = "\t\t\t"
 
 CONTEXTS_SCHEMA = "iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0"
@@ -230,9 +237,39 @@ class EventBatch:
     fp_bytes: np.ndarray
     pp: np.ndarray  # (rows, 4): pp_xoffset_min, pp_xoffset_max, pp_yoffset_min, pp_yoffset_max
     malformed: dict[int, tuple[str, int]] = field(default_factory=dict)
+    #: row -> the ``unstruct_event`` JSON of a self-describing event (REC_IMPRESSION / REC_CLICK rows)
+    unstruct: dict[int, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.row_pv)
+
+    def concat(self, other: EventBatch) -> EventBatch:
+        """This batch's rows, then ``other``'s (which must share this batch's page-view blocks): one set of
+        hourly files holding both, each file's lines still in collector_tstamp order."""
+        if other.pv_a is not self.pv_a or other.app_ids != self.app_ids:
+            raise ValueError("concat needs a batch built on the same page views")
+        rows, uids = len(self), len(self.uid_bytes)
+        cat = np.concatenate
+        return EventBatch(
+            app_ids=self.app_ids,
+            pv_site=self.pv_site,
+            pv_a=self.pv_a,
+            pv_b=self.pv_b,
+            pv_c=self.pv_c,
+            row_pv=cat([self.row_pv, other.row_pv]),
+            row_kind=cat([self.row_kind, other.row_kind]),
+            created_ms=cat([self.created_ms, other.created_ms]),
+            sent_ms=cat([self.sent_ms, other.sent_ms]),
+            collector_ms=cat([self.collector_ms, other.collector_ms]),
+            derived_ms=cat([self.derived_ms, other.derived_ms]),
+            etl_ms=cat([self.etl_ms, other.etl_ms]),
+            row_uid=cat([self.row_uid, other.row_uid + uids]),
+            uid_bytes=cat([self.uid_bytes, other.uid_bytes]),
+            fp_bytes=cat([self.fp_bytes, other.fp_bytes]),
+            pp=cat([self.pp, other.pp]),
+            malformed={**self.malformed, **{row + rows: v for row, v in other.malformed.items()}},
+            unstruct={**self.unstruct, **{row + rows: v for row, v in other.unstruct.items()}},
+        )
 
     def lines(self, rows: np.ndarray) -> list[str]:
         """The TSV lines (without newline) of ``rows``, malformed ones corrupted."""
@@ -250,7 +287,7 @@ class EventBatch:
         )
         pp_rows = self.pp[rows].tolist()
         pps = [
-            EMPTY_PP if k == PAGE_VIEW else f"{p[0]}\t{p[1]}\t{p[2]}\t{p[3]}"
+            EMPTY_PP if k != PAGE_PING else f"{p[0]}\t{p[1]}\t{p[2]}\t{p[3]}"
             for k, p in zip(kinds, pp_rows, strict=True)
         ]
         pv_a, pv_b, pv_c = self.pv_a, self.pv_b, self.pv_c
@@ -290,6 +327,14 @@ class EventBatch:
                 strict=True,
             )
         ]
+        if self.unstruct:
+            at = FIELD_INDEX["unstruct_event"]
+            for pos, row in enumerate(rows.tolist()):
+                payload = self.unstruct.get(row)
+                if payload is not None:
+                    values = out[pos].split("\t")
+                    values[at] = payload
+                    out[pos] = "\t".join(values)
         if self.malformed:
             for pos, row in enumerate(rows.tolist()):
                 spec = self.malformed.get(row)

@@ -20,7 +20,8 @@ from article_recs.events.sites import generated_sites
 from article_recs.events.truth import GroundTruth
 
 END = date(2024, 5, 15)
-SMALL = dict(users=400, articles=160, days=3, sites=2, end=END, quiet=True)
+# the widget's events have their own tests (test_widget_events.py): these check page views and pings
+SMALL = dict(users=400, articles=160, days=3, sites=2, end=END, quiet=True, widget=False)
 RATES = dict(bot_rate=0.05, duplicate_rate=0.03, malformed_rate=0.01, late_rate=0.01)
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 TSTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$")

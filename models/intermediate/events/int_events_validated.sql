@@ -186,6 +186,9 @@ final as (
         {%- for column in snowplow_event_columns() %}
         {{ column }},
         {%- endfor %}
+        -- self-describing events (the recommendation widget's rec_impression / rec_click) for the online
+        -- evaluation; not part of the event store
+        case when event = 'unstruct' then unstruct_event end as unstruct_event,
 
         -- the verdict
         window_start,

@@ -87,6 +87,7 @@ typed as (
         -- self-describing JSON, as text (NULL for the atomic source: its contexts are tables)
         contexts,
         derived_contexts,
+        unstruct_event,
         {{ is_valid_json('contexts') }} as is_contexts_valid_json,
         coalesce(context_device_class, {{ yauaa_device_class('derived_contexts') }}) as yauaa_device_class
 
