@@ -9,6 +9,8 @@ from pathlib import Path
 
 import duckdb
 
+from article_recs.report.online import online_table
+
 
 @dataclass
 class BuildSummary:
@@ -31,6 +33,7 @@ class BuildSummary:
     protocol: dict[str, int] = field(default_factory=dict)  # retrain_hours, holdout cuts
     # the training filters at each site's serving cut: site -> counts (recommender_cut_reads' flags)
     training_filters: dict[str, dict[str, int]] = field(default_factory=dict)
+    online: str | None = None  # the online evaluation table (article_recs.report.online), when there is one
     missing: list[str] = field(default_factory=list)
 
 
@@ -116,6 +119,7 @@ def read_summary(duckdb_path: str | Path) -> BuildSummary:
             con, "recommender.recommender_training_interactions"
         ):
             _read_training_filters(con, summary)
+        summary.online = online_table(con)
         if have("evaluation.model_evaluations"):
             latest = con.execute("""
                 select run_id, evaluated_at from evaluation.model_evaluations
@@ -199,6 +203,8 @@ def format_summary(summary: BuildSummary) -> str:
             f"({f['readers']:,} readers, {f['articles']:,} articles)"
         )
     out.extend(_format_evaluation(summary))
+    if summary.online:
+        out.extend(["", summary.online])
     if summary.missing:
         out.append(f"(not built: {', '.join(summary.missing)})")
     return "\n".join(out)

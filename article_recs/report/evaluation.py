@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from article_recs.report.online import online_section
 from article_recs.report.svg import bar_chart, line_chart
 
 STRATEGY_ORDER = ["popularity", "trending", "item_knn", "covisitation", "als", "content", "ranked", "oracle"]
@@ -38,6 +39,7 @@ class ReportData:
     registry: pd.DataFrame | None = None
     sites: pd.DataFrame | None = None
     dwell: pd.DataFrame | None = None
+    online: str | None = None  # the online evaluation section (article_recs.report.online), when there is one
     missing: list[str] = field(default_factory=list)
 
 
@@ -71,6 +73,7 @@ def read_report_data(duckdb_path: str | Path) -> ReportData:
             ).df()
         if have("recommender.recommender_sites"):
             data.sites = con.execute("select * from recommender.recommender_sites order by site_id").df()
+        data.online = online_section(con)
         if have("marts.page_views"):
             data.dwell = con.execute(
                 """
@@ -320,6 +323,8 @@ def render_report(data: ReportData, duckdb_path: str | Path, k: int = 10) -> str
     else:
         sections.append(("Metrics", "<p class=\"note\">No evaluation yet: build model_evaluations.</p>"))
         latest = "no evaluation yet"
+    if data.online:
+        sections.append(("Online evaluation", data.online))
     if data.dwell is not None and not data.dwell.empty:
         sections.append(("Dwell distribution", dwell_section(data.dwell, data.sites)))
     if data.registry is not None and not data.registry.empty:
