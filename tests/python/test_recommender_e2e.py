@@ -31,7 +31,7 @@ from article_recs.events.generate import GenerateConfig, generate
 pytestmark = pytest.mark.slow
 
 KEEP = 2
-STRATEGIES = ("als", "covisitation", "item_knn", "popularity", "trending")
+STRATEGIES = ("als", "content", "covisitation", "item_knn", "popularity", "trending")
 BUILD = [
     "build",
     "--select",
@@ -240,7 +240,7 @@ def test_rolling_evaluation_scores_every_cut_of_the_holdout_with_intervals(runs:
     related = counts.xs("related", level="task")
     for (site, _strategy), n_cuts in related["n_cuts"].items():
         assert n_cuts == cuts_with_cases[site] and 1 < n_cuts <= 12
-    assert (counts["n_cases"] > 50).all()
+    assert (counts["n_cases"] > 20).all()
     with_ci = ev[ev["metric"].isin(["hr", "ndcg", "mrr", "recall"])]
     assert with_ci["ci_low"].notna().all() and with_ci["ci_high"].notna().all()
     assert (with_ci["ci_low"] <= with_ci["value"] + 1e-12).all()
