@@ -165,14 +165,14 @@ def _sorted_groups(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
 
 
 def fit_ranker(rows: pd.DataFrame, features: list[str], params: RankerParams) -> FittedRanker | None:
-    """A CatBoostRanker (YetiRank) fitted on ``rows`` (training rows with ``label``), one group per
+    """A CatBoostRanker (YetiRank) fitted on ``rows`` (training rows with ``relevance``), one group per
     (cut, source); None when they hold fewer than ``params.min_training_groups`` groups with a positive."""
     from catboost import CatBoostRanker  # the ~270 MB wheel loads only where a ranker is fitted
 
     if rows.empty:
         return None
     ordered, groups = _sorted_groups(rows)
-    labels = pd.to_numeric(ordered["label"]).astype("float64").to_numpy()
+    labels = pd.to_numeric(ordered["relevance"]).astype("float64").to_numpy()
     positive_groups = np.unique(groups[labels > 0])
     if len(positive_groups) < max(1, params.min_training_groups):
         return None

@@ -64,7 +64,7 @@ def labelled(candidates: pd.DataFrame, follows: str) -> pd.DataFrame:
     """Training rows: the candidate strategy ``follows`` ranks first is the next click; the labels are
     complete at the end of the cut's two-hour window."""
     rows = candidates.copy()
-    rows["label"] = (rows[f"rank_{follows}"] == 1).astype(int)
+    rows["relevance"] = (rows[f"rank_{follows}"] == 1).astype(int)
     rows["eval_window_end"] = rows["cut_at"] + pd.Timedelta(hours=2)
     return rows
 

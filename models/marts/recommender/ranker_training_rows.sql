@@ -1,9 +1,9 @@
 {#- The labelled candidates the ranked strategy learns from: ranker_candidates of every scored cut (its
     evaluation window has passed: recommender_cuts.is_scored) with the next clicks of that window as labels.
-    - an article source: label = the related cases at the cut (eval_related_cases) whose source read is this
-      article and whose next article in the session is the candidate (a count: two sessions going on to the
-      same article weigh two);
-    - a reader: label = 1 when the reader went on to read the candidate in the window (eval_reader_cases).
+    - an article source: relevance = the related cases at the cut (eval_related_cases) whose source read is
+      this article and whose next article in the session is the candidate (a count: two sessions going on to
+      the same article weigh two);
+    - a reader: relevance = 1 when the reader went on to read the candidate in the window (eval_reader_cases).
     Only groups (site, cut, source) with at least one positive candidate: a group without one teaches a
     ranker nothing. eval_window_end is when the labels were complete: ranked_lists trains a cut only on rows
     whose eval_window_end is at or before that cut. Incremental by cut, a cut once it is scored. -#}
@@ -50,7 +50,7 @@ labels as (
         'article' as source_entity_type,
         source_article_id as source_entity_id,
         target_article_id as recommended_article_id,
-        count(*) as label
+        count(*) as relevance
 
     from related_cases
     group by site_id, cut_at, source_article_id, target_article_id
@@ -63,7 +63,7 @@ labels as (
         'reader' as source_entity_type,
         domain_userid as source_entity_id,
         article_id as recommended_article_id,
-        1 as label
+        1 as relevance
 
     from reader_cases
 
@@ -73,7 +73,7 @@ labelled as (
 
     select
         candidates.*,
-        coalesce(labels.label, 0) as label
+        coalesce(labels.relevance, 0) as relevance
 
     from candidates
     left join labels
@@ -95,7 +95,7 @@ labelled_groups as (
         source_entity_id
 
     from labelled
-    where label > 0
+    where relevance > 0
 
 ),
 
