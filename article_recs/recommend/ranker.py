@@ -81,8 +81,8 @@ RANKED_LISTS_SCHEMA = pa.schema(
 class RankerParams:
     """The ranker's knobs (``article_recs__ranker_*`` vars)."""
 
-    iterations: int = 200
-    depth: int = 6
+    iterations: int = 100
+    depth: int = 4
     learning_rate: float = 0.1
     seed: int = 42
     threads: int = 2
