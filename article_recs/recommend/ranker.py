@@ -247,15 +247,27 @@ def ranked_lists_for_cut(
     training_rows: pd.DataFrame | None,
     recs_per_source: int,
     params: RankerParams,
+    fitted_cache: dict | None = None,
 ) -> pd.DataFrame:
     """The ranked lists of one (site, cut): ``candidates`` are the cut's ranker_candidates rows,
-    ``training_rows`` any ranker_training_rows (only :func:`training_rows_before` the cut are used)."""
+    ``training_rows`` any ranker_training_rows (only :func:`training_rows_before` the cut are used).
+    ``fitted_cache``: models already fitted in this run by their training rows (pooled sites whose cuts
+    see the same labelled cuts share one fit)."""
     cut_at = to_naive_utc(cut_at)
     if candidates.empty:
         return pd.DataFrame()
     features = feature_columns(candidates)
     history = training_rows_before(training_rows, None if params.pool_sites else site_id, cut_at)
-    fitted = fit_ranker(history, features, params) if not history.empty else None
+    fitted = None
+    if not history.empty:
+        labelled_cuts = set(zip(history["site_id"].astype(str), naive_utc(history["cut_at"]), strict=True))
+        key = (tuple(features), len(history), tuple(sorted(labelled_cuts)))
+        if fitted_cache is not None and key in fitted_cache:
+            fitted = fitted_cache[key]
+        else:
+            fitted = fit_ranker(history, features, params)
+            if fitted_cache is not None:
+                fitted_cache[key] = fitted
     if fitted is None:
         raw = rank_fusion_scores(candidates)
         stats: dict[str, Any] = {
@@ -292,11 +304,12 @@ def ranked_lists_for_cuts(
     tables: list[pa.Table] = []
     if cuts is None or cuts.empty or candidates is None or candidates.empty:
         return RANKED_LISTS_SCHEMA.empty_table()
+    fitted_cache: dict = {}
     for row in cuts.to_dict("records"):
         site_id, cut_at = str(row["site_id"]), to_naive_utc(pd.Timestamp(row["cut_at"]))
         n = int(row.get("recs_per_source") or 10)
         lists = ranked_lists_for_cut(
-            site_id, cut_at, _of_cut(candidates, site_id, cut_at), training_rows, n, params
+            site_id, cut_at, _of_cut(candidates, site_id, cut_at), training_rows, n, params, fitted_cache
         )
         if lists.empty:
             continue

@@ -229,3 +229,25 @@ def test_the_same_inputs_give_the_same_lists() -> None:
     one = ranked_lists_for_cut(SITE, CUTS[2], candidates, rows, 5, PARAMS)
     two = ranked_lists_for_cut(SITE, CUTS[2], candidates, rows.sample(frac=1, random_state=1), 5, PARAMS)
     pd.testing.assert_frame_equal(one.drop(columns=["train_seconds"]), two.drop(columns=["train_seconds"]))
+
+
+def test_pooled_sites_at_the_same_cut_share_one_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    import article_recs.recommend.ranker as ranker
+
+    fits = []
+    real_fit = ranker.fit_ranker
+    monkeypatch.setattr(ranker, "fit_ranker", lambda *a, **k: fits.append(1) or real_fit(*a, **k))
+    cuts = pd.DataFrame({"site_id": [SITE, "b"], "cut_at": [CUTS[2], CUTS[2]], "recs_per_source": [4, 4]})
+    candidates = pd.concat(
+        [candidate_frame(CUTS[2], seed=1), candidate_frame(CUTS[2], seed=2).assign(site_id="b")]
+    )
+    vars_ = {"article_recs__ranker_iterations": "30", "article_recs__ranker_min_training_groups": "5"}
+    table = ranked_lists_for_cuts(cuts, candidates, history({0: "a", 1: "a"}), vars_).to_pandas()
+    assert len(fits) == 1
+    assert set(table["site_id"]) == {SITE, "b"} and set(table["ranker"]) == {"catboost"}
+    fits.clear()
+    own = ranked_lists_for_cuts(
+        cuts, candidates, history({0: "a", 1: "a"}), {**vars_, "article_recs__ranker_pool_sites": "false"}
+    ).to_pandas()
+    assert len(fits) == 1  # site b has no labelled rows of its own: no fit, rank fusion
+    assert own.groupby("site_id")["ranker"].first().to_dict() == {SITE: "catboost", "b": "rank_fusion"}
