@@ -1,8 +1,9 @@
 {#- The strategy models whose own lists recommendation_lists pads (dbt model name -> strategy): each keyed by
     (site_id, cut_at), in the recommendation shape (strategy, source_entity_type 'article' | 'reader' |
     'default', source_entity_id, recommended_article_id, rank, score), named <strategy>_lists. Python ones
-    where dbt runs Python models (DuckDB). The registry's on-run-end hook records a failed model for the
-    strategy of a model here that errors. -#}
+    where dbt runs Python models (DuckDB); ranked_lists re-ranks the others' items (ranker_candidates reads
+    every model here but itself). The registry's on-run-end hook records a failed model for the strategy of a
+    model here that errors. -#}
 {% macro recommender_strategy_models() %}
     {%- set models = {
         'popularity_lists': 'popularity',
@@ -11,7 +12,7 @@
         'covisitation_lists': 'covisitation',
     } %}
     {%- if target.type == 'duckdb' %}
-    {%- do models.update({'als_lists': 'als', 'content_lists': 'content'}) %}
+    {%- do models.update({'als_lists': 'als', 'content_lists': 'content', 'ranked_lists': 'ranked'}) %}
     {%- endif %}
     {{ return(models) }}
 {% endmacro %}

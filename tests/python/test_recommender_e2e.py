@@ -31,7 +31,7 @@ from article_recs.events.generate import GenerateConfig, generate
 pytestmark = pytest.mark.slow
 
 KEEP = 2
-STRATEGIES = ("als", "content", "covisitation", "item_knn", "popularity", "trending")
+STRATEGIES = ("als", "content", "covisitation", "item_knn", "popularity", "ranked", "trending")
 BUILD = [
     "build",
     "--select",

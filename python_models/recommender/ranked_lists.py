@@ -1,0 +1,32 @@
+"""The ranked strategy (two-stage): a CatBoost ranker (YetiRank) re-ranks, per (site, cut), the candidates
+every other strategy proposes (ranker_candidates), trained on the next clicks of the cuts whose evaluation
+window had closed by the cut (ranker_training_rows, eval_window_end <= cut_at). Incremental by cut, like
+every strategy model (macros/recommender_cuts.sql): a run fits only the cuts this table does not hold yet;
+the post-hook retires the cuts recommender_cuts no longer lists.
+
+Thin: the work is article_recs.recommend.ranker.ranked_lists_for_cuts (tested with pytest). The SQL model
+recommendation_lists pads these lists, as it pads every strategy's.
+"""
+
+import pandas as pd
+
+from article_recs.recommend.dbt_models import cut_filter_sql, cuts_to_build
+from article_recs.recommend.ranker import ranked_lists_for_cuts
+
+
+def model(dbt, session):
+    dbt.config(materialized="incremental", incremental_strategy="append")
+    ranker_vars = dbt.config.meta_get("ranker_vars")
+
+    cuts = dbt.ref("recommender_cuts").df()
+    built = (
+        session.sql(f"select distinct site_id, cut_at from {dbt.this}").df() if dbt.is_incremental else None
+    )
+    cuts = cuts_to_build(cuts, built)
+    if cuts.empty:
+        return ranked_lists_for_cuts(cuts, None, None, ranker_vars)
+    # only the new cuts' candidates, and only labels complete by the latest of them, are read into pandas
+    latest = pd.Timestamp(pd.to_datetime(cuts["cut_at"]).max()).strftime("%Y-%m-%d %H:%M:%S.%f")
+    candidates = dbt.ref("ranker_candidates").filter(cut_filter_sql(cuts))
+    training_rows = dbt.ref("ranker_training_rows").filter(f"eval_window_end <= timestamp '{latest}'")
+    return ranked_lists_for_cuts(cuts, candidates.df(), training_rows.df(), ranker_vars)
