@@ -310,6 +310,34 @@ tr.current td { background: #f0f7ff; } tr.failed td { color: #b00; }
 """
 
 
+def ranker_section(registry: pd.DataFrame) -> str | None:
+    """The current ranked models' feature importances (CatBoost PredictionValuesChange, in %), from the
+    registry's params JSON; None when no current model has them."""
+    import json
+
+    current = registry[(registry["strategy"] == "ranked") & (registry["status"] == "current")]
+    parts = []
+    for row in current.sort_values("site_id").to_dict("records"):
+        try:
+            params = json.loads(row["params"] or "null") or {}
+        except (TypeError, ValueError):
+            continue
+        importances = params.get("feature_importances") or {}
+        if not importances:
+            continue
+        top = sorted(importances.items(), key=lambda item: -float(item[1]))[:12]
+        cells = "".join(f"<tr><td>{escape(str(f))}</td><td>{float(v):.1f}</td></tr>" for f, v in top)
+        parts.append(
+            f"<h3>{escape(str(row['site_id']))}: {escape(str(row['model_id']))} "
+            f"({escape(str(params.get('ranker')))}, {_num(row.get('n_interactions'), ',.0f')} training rows, "
+            f"{escape(str(params.get('n_training_groups')))} groups from "
+            f"{escape(str(params.get('n_training_cuts')))} cuts)</h3>"
+            f'<table class="metrics"><thead><tr><th>feature</th><th>importance %</th></tr></thead>'
+            f"<tbody>{cells}</tbody></table>"
+        )
+    return "".join(parts) or None
+
+
 def render_report(data: ReportData, duckdb_path: str | Path, k: int = 10) -> str:
     sections = []
     ev = data.evaluations
@@ -328,6 +356,9 @@ def render_report(data: ReportData, duckdb_path: str | Path, k: int = 10) -> str
     if data.dwell is not None and not data.dwell.empty:
         sections.append(("Dwell distribution", dwell_section(data.dwell, data.sites)))
     if data.registry is not None and not data.registry.empty:
+        ranker = ranker_section(data.registry)
+        if ranker:
+            sections.append(("Ranker feature importances", ranker))
         sections.append(("Model registry", registry_section(data.registry)))
     missing = (
         f"<p class=\"note\">Not built yet: {escape(', '.join(data.missing))}.</p>" if data.missing else ""

@@ -105,6 +105,31 @@ als_runs as (
 
 ),
 
+ranked_runs as (
+
+    -- the ranker at the serving cut: its CatBoost parameters, training rows and feature importances
+    select
+        ranked_lists.site_id,
+        max(ranked_lists.n_training_rows) as n_interactions,
+        max(ranked_lists.train_seconds) as train_seconds,
+        {{ dbt.concat([
+            "'{\"ranker\": \"'", 'max(ranked_lists.ranker)', "'\", \"params\": '",
+            "coalesce(max(ranked_lists.ranker_params), 'null')",
+            "', \"n_training_groups\": '", dbt.cast('max(ranked_lists.n_training_groups)', dbt.type_string()),
+            "', \"n_training_cuts\": '", dbt.cast('max(ranked_lists.n_training_cuts)', dbt.type_string()),
+            "', \"feature_importances\": '", "coalesce(max(ranked_lists.feature_importances), 'null')",
+            "'}'",
+        ]) }} as params
+
+    from {{ ref('ranked_lists') }} as ranked_lists
+    inner join sites
+        on
+            ranked_lists.site_id = sites.site_id
+            and ranked_lists.cut_at = sites.cut_at
+    group by ranked_lists.site_id
+
+),
+
 {% endif -%}
 
 knn_training as (
@@ -210,6 +235,7 @@ this_run as (
             case new_models.strategy
                 {% if target.type == 'duckdb' -%}
                 when 'als' then {{ recommender_params_json('sites', als_knobs, als_constants) }}
+                when 'ranked' then ranked_runs.params
                 {% endif -%}
                 when 'item_knn' then {{ recommender_params_json('sites', knn_knobs) }}
                 when 'popularity' then {{ recommender_params_json('sites', popularity_knobs) }}
@@ -232,6 +258,7 @@ this_run as (
             case new_models.strategy
                 {% if target.type == 'duckdb' -%}
                 when 'als' then als_runs.n_interactions
+                when 'ranked' then ranked_runs.n_interactions
                 {% endif -%}
                 when 'item_knn' then knn_training.n_interactions
                 when 'popularity' then window_reads.n_interactions
@@ -262,7 +289,12 @@ this_run as (
             end as bigint
         ) as n_articles,
         {%- if target.type == 'duckdb' %}
-        cast(case when new_models.strategy = 'als' then als_runs.train_seconds end as double precision)
+        cast(
+            case
+                when new_models.strategy = 'als' then als_runs.train_seconds
+                when new_models.strategy = 'ranked' then ranked_runs.train_seconds
+            end as double precision
+        )
         {%- else %}
         cast(null as double precision)
         {%- endif %} as train_seconds,
@@ -285,6 +317,8 @@ this_run as (
     {%- if target.type == 'duckdb' %}
     left join als_runs
         on new_models.site_id = als_runs.site_id
+    left join ranked_runs
+        on new_models.site_id = ranked_runs.site_id
     {%- endif %}
     left join knn_training
         on new_models.site_id = knn_training.site_id
