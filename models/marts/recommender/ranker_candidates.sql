@@ -77,18 +77,15 @@ reader_reads as (
 
 ),
 
-training_readers as (
+list_sources as (
 
-    select distinct
-        training_interactions.site_id,
-        training_interactions.cut_at,
-        training_interactions.domain_userid
+    select sources.*
 
-    from {{ ref('recommender_training_interactions') }} as training_interactions
+    from {{ ref('recommender_list_sources') }} as sources
     inner join cuts
         on
-            training_interactions.site_id = cuts.site_id
-            and training_interactions.cut_at = cuts.cut_at
+            sources.site_id = cuts.site_id
+            and sources.cut_at = cuts.cut_at
 
 ),
 
@@ -117,23 +114,15 @@ own_lists as (
 
 sources as (
 
-    select distinct
-        site_id,
-        cut_at,
-        'article' as source_entity_type,
-        article_id as source_entity_id
-
-    from cut_reads
-
-    union
-
+    -- every source that must get a list (recommender_list_sources), and any other a strategy has its own list
+    -- for (content's related lists of articles nobody has read yet)
     select
         site_id,
         cut_at,
-        'reader' as source_entity_type,
-        domain_userid as source_entity_id
+        source_entity_type,
+        source_entity_id
 
-    from training_readers
+    from list_sources
 
     union
 
@@ -380,11 +369,12 @@ reader_sections as (
         count(*) as n_reads
 
     from cut_reads
-    inner join training_readers
+    inner join list_sources as training_readers
         on
             cut_reads.site_id = training_readers.site_id
             and cut_reads.cut_at = training_readers.cut_at
-            and cut_reads.domain_userid = training_readers.domain_userid
+            and training_readers.source_entity_type = 'reader'
+            and cut_reads.domain_userid = training_readers.source_entity_id
     inner join articles
         on
             cut_reads.site_id = articles.site_id

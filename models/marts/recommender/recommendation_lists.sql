@@ -112,40 +112,15 @@ reader_reads as (
 
 ),
 
-training_readers as (
-
-    select distinct
-        training_interactions.site_id,
-        training_interactions.cut_at,
-        training_interactions.domain_userid
-
-    from {{ ref('recommender_training_interactions') }} as training_interactions
-    inner join cuts
-        on
-            training_interactions.site_id = cuts.site_id
-            and training_interactions.cut_at = cuts.cut_at
-
-),
-
 sources as (
 
-    select distinct
-        site_id,
-        cut_at,
-        'article' as source_entity_type,
-        article_id as source_entity_id
+    select sources.*
 
-    from cut_reads
-
-    union all
-
-    select
-        site_id,
-        cut_at,
-        'reader' as source_entity_type,
-        domain_userid as source_entity_id
-
-    from training_readers
+    from {{ ref('recommender_list_sources') }} as sources
+    inner join cuts
+        on
+            sources.site_id = cuts.site_id
+            and sources.cut_at = cuts.cut_at
 
 ),
 
