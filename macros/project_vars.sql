@@ -59,6 +59,7 @@
         'article_recs__ranker_pool_sites',
         'article_recs__ranker_seed',
         'article_recs__ranker_threads',
+        'article_recs__ranker_training_hours',
         'article_recs__recs_per_source',
         'article_recs__retrain_hours',
         'article_recs__serving_fallback_strategy',

@@ -5,15 +5,20 @@ every strategy's own items and the top of the default lists, one feature column 
 rank, plus article and source features); the labels are SQL too (``ranker_training_rows.sql``: the next
 clicks of each scored cut's evaluation window). Here, per (site, cut) to build:
 
-- train on the training rows whose labels were complete at the cut (``eval_window_end <= cut_at``:
+- train on the training rows of the cuts in the ``training_hours`` before the cut whose labels were complete
+  at the cut (``cut_at - training_hours <= training cut``, ``eval_window_end <= cut_at``:
   :func:`training_rows_before`, the one leakage rule), one group per (site, cut, source); every site's
   rows by default (``pool_sites``: the features mean the same on every site, and one site's hold-out has few
   labelled groups), the site's own otherwise;
 - score the cut's candidates and keep the top ``recs_per_source`` per source, scores squashed into (0, 1]
   (``exp(raw - the list's best raw)``: 1 at rank 1, not increasing with rank);
-- with fewer than ``min_training_groups`` labelled groups (the first evaluation cut of the hold-out has no
-  earlier labelled cut) no model is fitted: the lists are the reciprocal-rank fusion of the strategies'
-  ranks, and the rows say so (``ranker = 'rank_fusion'``, ``n_training_groups``).
+- with fewer than ``min_training_groups`` labelled groups (little traffic, or ``training_hours`` 0) no model
+  is fitted: the lists are the reciprocal-rank fusion of the strategies' ranks, and the rows say so
+  (``ranker = 'rank_fusion'``, ``n_training_groups``).
+
+The training window is a fixed span of hours, not "every earlier cut": recommender_cuts keeps a training tail
+of cuts that long before the hold-out, so a cut's model is the same whether the cut was computed when it was
+served or recomputed by a full refresh later.
 """
 
 from __future__ import annotations
@@ -87,6 +92,8 @@ class RankerParams:
     seed: int = 42
     threads: int = 2
     min_training_groups: int = 20
+    #: learn from the labelled cuts of the last N hours before the cut (recommender_cuts' training tail)
+    training_hours: int = 24
     #: learn from every site's earlier labels (the features are the same on every site), not the site's alone
     pool_sites: bool = True
 
@@ -143,14 +150,17 @@ def feature_matrix(frame: pd.DataFrame, features: list[str]) -> np.ndarray:
 
 
 def training_rows_before(
-    training_rows: pd.DataFrame | None, site_id: str | None, cut_at: pd.Timestamp
+    training_rows: pd.DataFrame | None, site_id: str | None, cut_at: pd.Timestamp, training_hours: int
 ) -> pd.DataFrame:
     """The training rows a model for ``cut_at`` may learn from: the rows (of ``site_id``; of every site when
-    None) whose labels were complete at the cut (``eval_window_end <= cut_at``): the next clicks of earlier
-    cuts' windows only, never those of the cut itself or of a later one."""
+    None) of the cuts in the ``training_hours`` before it (``cut_at - training_hours <= row cut_at``) whose
+    labels were complete at the cut (``eval_window_end <= cut_at``): the next clicks of earlier cuts' windows
+    only, never those of the cut itself or of a later one."""
     if training_rows is None or training_rows.empty:
         return pd.DataFrame(columns=[] if training_rows is None else training_rows.columns)
-    keep = (naive_utc(training_rows["eval_window_end"]) <= to_naive_utc(cut_at)).to_numpy(copy=True)
+    cut_at = to_naive_utc(cut_at)
+    keep = (naive_utc(training_rows["eval_window_end"]) <= cut_at).to_numpy(copy=True)
+    keep &= (naive_utc(training_rows["cut_at"]) >= cut_at - pd.Timedelta(hours=training_hours)).to_numpy()
     if site_id is not None:
         keep &= (training_rows["site_id"].astype(str) == str(site_id)).to_numpy()
     return training_rows[keep]
@@ -257,7 +267,9 @@ def ranked_lists_for_cut(
     if candidates.empty:
         return pd.DataFrame()
     features = feature_columns(candidates)
-    history = training_rows_before(training_rows, None if params.pool_sites else site_id, cut_at)
+    history = training_rows_before(
+        training_rows, None if params.pool_sites else site_id, cut_at, params.training_hours
+    )
     fitted = None
     if not history.empty:
         labelled_cuts = set(zip(history["site_id"].astype(str), naive_utc(history["cut_at"]), strict=True))

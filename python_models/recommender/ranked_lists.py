@@ -1,6 +1,8 @@
 """The ranked strategy (two-stage): a CatBoost ranker (YetiRank) re-ranks, per (site, cut), the candidates
-every other strategy proposes (ranker_candidates), trained on the next clicks of the cuts whose evaluation
-window had closed by the cut (ranker_training_rows, eval_window_end <= cut_at). Incremental by cut, like
+every other strategy proposes (ranker_candidates), trained on the next clicks of the cuts of the
+article_recs__ranker_training_hours before the cut whose evaluation window had closed by the cut
+(ranker_training_rows, eval_window_end <= cut_at; recommender_cuts keeps a tail of cuts that long before the
+hold-out, so a full refresh recomputes the lists a two-hourly run served). Incremental by cut, like
 every strategy model (macros/recommender_cuts.sql): a run fits only the cuts this table does not hold yet;
 the post-hook retires the cuts recommender_cuts no longer lists.
 
@@ -11,7 +13,7 @@ recommendation_lists pads these lists, as it pads every strategy's.
 import pandas as pd
 
 from article_recs.recommend.dbt_models import cut_filter_sql, cuts_to_build
-from article_recs.recommend.ranker import ranked_lists_for_cuts
+from article_recs.recommend.ranker import RankerParams, ranked_lists_for_cuts
 
 
 def model(dbt, session):
@@ -25,8 +27,12 @@ def model(dbt, session):
     cuts = cuts_to_build(cuts, built)
     if cuts.empty:
         return ranked_lists_for_cuts(cuts, None, None, ranker_vars)
-    # only the new cuts' candidates, and only labels complete by the latest of them, are read into pandas
-    latest = pd.Timestamp(pd.to_datetime(cuts["cut_at"]).max()).strftime("%Y-%m-%d %H:%M:%S.%f")
+    # only the new cuts' candidates, and only the labels of their training windows, are read into pandas
+    at = pd.to_datetime(cuts["cut_at"])
+    window = pd.Timedelta(hours=RankerParams.from_vars(ranker_vars).training_hours)
+    latest, earliest = (f"timestamp '{t:%Y-%m-%d %H:%M:%S.%f}'" for t in (at.max(), at.min() - window))
     candidates = dbt.ref("ranker_candidates").filter(cut_filter_sql(cuts))
-    training_rows = dbt.ref("ranker_training_rows").filter(f"eval_window_end <= timestamp '{latest}'")
+    training_rows = dbt.ref("ranker_training_rows").filter(
+        f"eval_window_end <= {latest} and cut_at >= {earliest}"
+    )
     return ranked_lists_for_cuts(cuts, candidates.df(), training_rows.df(), ranker_vars)

@@ -84,18 +84,34 @@ def firsts(lists: pd.DataFrame, candidates: pd.DataFrame, strategy: str) -> floa
 
 def test_training_rows_before_keeps_only_labels_complete_at_the_cut() -> None:
     rows = history({0: "a", 1: "a", 2: "b", 3: "b"})
-    kept = training_rows_before(rows, SITE, CUTS[2])
+    kept = training_rows_before(rows, SITE, CUTS[2], 24)
     # cut 0's window ends at 10:00, cut 1's at 12:00 = cut 2: complete; cut 2's ends at 14:00, cut 3's later
     assert sorted(kept["cut_at"].unique()) == [CUTS[0], CUTS[1]]
     assert (kept["eval_window_end"] <= CUTS[2]).all()
-    assert training_rows_before(rows, "other-site", CUTS[3]).empty
+    assert training_rows_before(rows, "other-site", CUTS[3], 24).empty
+
+
+def test_training_rows_before_keeps_only_the_training_window_before_the_cut() -> None:
+    """A fixed window of hours, not every earlier cut: a cut's model then learns from the same rows whether
+    it was computed when it was served or by a full refresh hours later (recommender_cuts' training tail)."""
+    rows = history({0: "a", 1: "a", 2: "b", 3: "b"})
+    # cut 3 (14:00) with a 4-hour window: cuts 1 (10:00) and 2 (12:00), not cut 0 (08:00, 6 h before)
+    kept = training_rows_before(rows, SITE, CUTS[3], 4)
+    assert sorted(kept["cut_at"].unique()) == [CUTS[1], CUTS[2]]
+    assert training_rows_before(rows, SITE, CUTS[3], 0).empty
+    # the window reaches the ranked lists: with 2 hours cut 3 learns from cut 2 alone (labels follow b)
+    candidates = candidate_frame(CUTS[3], seed=99)
+    narrow = RankerParams(**{**PARAMS.__dict__, "training_hours": 2})
+    lists = ranked_lists_for_cut(SITE, CUTS[3], candidates, rows, 5, narrow)
+    assert lists["n_training_cuts"].iloc[0] == 1 and firsts(lists, candidates, "b") > 0.9
+    assert RankerParams.from_vars({"article_recs__ranker_training_hours": "6"}).training_hours == 6
 
 
 def test_pooled_sites_share_earlier_labels_and_only_earlier_ones() -> None:
     here = history({0: "a"})
     there = history({0: "a", 1: "b", 2: "b"}).assign(site_id="other-site")
     rows = pd.concat([here, there], ignore_index=True)
-    pooled = training_rows_before(rows, None, CUTS[2])
+    pooled = training_rows_before(rows, None, CUTS[2], 24)
     assert sorted(set(zip(pooled["site_id"], pooled["cut_at"], strict=True))) == [
         ("other-site", CUTS[0]), ("other-site", CUTS[1]), (SITE, CUTS[0])
     ]

@@ -1,5 +1,5 @@
-{#- The per-reader test cases of the rolling evaluation: at each evaluation cut whose window has passed
-    (recommender_cuts.is_scored), every reader the cut's models were trained on
+{#- The per-reader test cases of the rolling evaluation: at each cut whose window has passed
+    (recommender_cuts.is_labelled: scored at the hold-out's cuts, the ranker's labels at every one), every reader the cut's models were trained on
     (recommender_training_interactions) and each article they read in the window [cut_at, eval_window_end)
     and had not read before the cut. One row per (cut, reader, article); the reader's list at the cut is
     scored on them. is_cold_start: nobody had read the article before the cut. -#}
@@ -9,7 +9,7 @@ with
 cuts as (
 
     select * from {{ ref('recommender_cuts') }}
-    where is_scored
+    where is_labelled
 
 ),
 

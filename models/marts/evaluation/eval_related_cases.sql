@@ -2,15 +2,16 @@
     followed by a page view of a different article gives a case (source_article_id -> target_article_id).
     A case belongs to the evaluation cut whose window [cut_at, eval_window_end) holds the source read - the
     moment a widget would have shown the related list - and is scored against that cut's lists, i.e. the
-    model that was being served then. Only cuts whose window has passed (recommender_cuts.is_scored).
-    is_cold_start: nobody had read the target article before the cut. -#}
+    model that was being served then. Every cut whose window has passed (recommender_cuts.is_labelled): the
+    hold-out's cuts are scored on them (eval_case_hits), and the ranker learns from them (ranker_training_rows),
+    the training tail's cuts included. is_cold_start: nobody had read the target article before the cut. -#}
 
 with
 
 cuts as (
 
     select * from {{ ref('recommender_cuts') }}
-    where is_scored
+    where is_labelled
 
 ),
 
@@ -27,11 +28,11 @@ articles as (
 
 ),
 
-holdout_start as (
+first_cuts as (
 
     select
         site_id,
-        min(cut_at) as holdout_start
+        min(cut_at) as first_cut_at
 
     from cuts
     group by site_id
@@ -55,9 +56,9 @@ sequenced as (
         ) as target_read_at
 
     from page_views
-    inner join holdout_start
-        on page_views.site_id = holdout_start.site_id
-    where page_views.start_tstamp >= holdout_start.holdout_start
+    inner join first_cuts
+        on page_views.site_id = first_cuts.site_id
+    where page_views.start_tstamp >= first_cuts.first_cut_at
 
 ),
 

@@ -1,12 +1,14 @@
-{#- The labelled candidates the ranked strategy learns from: ranker_candidates of every scored cut (its
-    evaluation window has passed: recommender_cuts.is_scored) with the next clicks of that window as labels.
+{#- The labelled candidates the ranked strategy learns from: ranker_candidates of every labelled cut (its
+    evaluation window has passed: recommender_cuts.is_labelled, the ranker's training tail before the hold-out
+    included) with the next clicks of that window as labels.
     - an article source: relevance = the related cases at the cut (eval_related_cases) whose source read is
       this article and whose next article in the session is the candidate (a count: two sessions going on to
       the same article weigh two);
     - a reader: relevance = 1 when the reader went on to read the candidate in the window (eval_reader_cases).
     Only groups (site, cut, source) with at least one positive candidate: a group without one teaches a
     ranker nothing. eval_window_end is when the labels were complete: ranked_lists trains a cut only on rows
-    whose eval_window_end is at or before that cut. Incremental by cut, a cut once it is scored. -#}
+    whose eval_window_end is at or before that cut, of the cuts in the article_recs__ranker_training_hours
+    before it. Incremental by cut, a cut once it is labelled. -#}
 
 {{ cut_keyed_config() }}
 
@@ -14,7 +16,7 @@ with
 
 cuts as (
 
-    {{ cuts_to_build('cuts.is_scored') }}
+    {{ cuts_to_build('cuts.is_labelled') }}
 
 ),
 

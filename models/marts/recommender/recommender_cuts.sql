@@ -9,13 +9,21 @@
       holdout_hours / retrain_hours + 1 at most.
     - The serving cut: as_of itself (is_serving). When as_of falls on the grid it is also the latest
       evaluation cut: one row, one set of lists.
-    The held-out cases of an evaluation cut are those in [cut_at, eval_window_end = cut_at + retrain_hours),
-    scored against that cut's lists, once the window has passed (is_scored: eval_window_end <= as_of): the
-    latest hours are scored by a later run, when the next model has taken over. -#}
+    - The ranker's training tail: the grid goes on article_recs__ranker_training_hours further back, before
+      the hold-out (holdout_start). The ranked strategy learns, at every cut, from the next clicks of the
+      labelled cuts of the article_recs__ranker_training_hours before it; with the tail, every cut of the
+      hold-out has its whole training window, whether the cut was computed incrementally when it was the
+      serving cut or from scratch by a full refresh later - the same rows either way. The tail's cuts are
+      labelled (is_labelled) but never scored.
+    The held-out cases of a grid cut are those in [cut_at, eval_window_end = cut_at + retrain_hours); once the
+    window has passed they are the cut's labels (is_labelled: eval_window_end <= as_of), and, for the cuts of
+    the hold-out, scored against the cut's lists (is_scored): the latest hours are scored by a later run, when
+    the next model has taken over. -#}
 
 {%- set retrain_hours = var('article_recs__retrain_hours') | int %}
 {%- set holdout_hours = var('article_recs__holdout_hours') | int %}
-{%- set n_grid_cuts = (holdout_hours // retrain_hours) + 1 %}
+{%- set training_hours = var('article_recs__ranker_training_hours') | int %}
+{%- set n_grid_cuts = ((holdout_hours + training_hours) // retrain_hours) + 1 %}
 
 with
 
@@ -42,7 +50,8 @@ latest_grid_cut as (
             'floor(extract(hour from as_of) / ' ~ retrain_hours ~ ') * ' ~ retrain_hours,
             dbt.date_trunc('day', 'as_of'),
         ) }} as grid_cut_at,
-        {{ dbt.dateadd('hour', -1 * holdout_hours, 'as_of') }} as holdout_floor
+        {{ dbt.dateadd('hour', -1 * holdout_hours, 'as_of') }} as holdout_floor,
+        {{ dbt.dateadd('hour', -1 * (holdout_hours + training_hours), 'as_of') }} as tail_floor
 
     from sites
 
@@ -71,7 +80,7 @@ all_cuts as (
     from grid_cuts
     inner join latest_grid_cut
         on grid_cuts.site_id = latest_grid_cut.site_id
-    where grid_cuts.cut_at >= latest_grid_cut.holdout_floor
+    where grid_cuts.cut_at >= latest_grid_cut.tail_floor
 
     union all
 
@@ -87,13 +96,17 @@ all_cuts as (
 sequenced as (
 
     select
-        site_id,
-        cut_at,
-        max(case when is_grid then 1 else 0 end) = 1 as is_grid,
-        min(min(cut_at)) over (partition by site_id) as holdout_start
+        all_cuts.site_id,
+        all_cuts.cut_at,
+        max(case when all_cuts.is_grid then 1 else 0 end) = 1 as is_grid,
+        min(min(case when all_cuts.cut_at >= latest_grid_cut.holdout_floor then all_cuts.cut_at end))
+            over (partition by all_cuts.site_id)
+            as holdout_start
 
     from all_cuts
-    group by site_id, cut_at
+    inner join latest_grid_cut
+        on all_cuts.site_id = latest_grid_cut.site_id
+    group by all_cuts.site_id, all_cuts.cut_at
 
 ),
 
@@ -110,6 +123,12 @@ final as (
         end as eval_window_end,
         coalesce(
             sequenced.is_grid and {{ dbt.dateadd('hour', retrain_hours, 'sequenced.cut_at') }} <= sites.as_of, false
+        ) as is_labelled,
+        coalesce(
+            sequenced.is_grid
+            and {{ dbt.dateadd('hour', retrain_hours, 'sequenced.cut_at') }} <= sites.as_of
+            and sequenced.cut_at >= sequenced.holdout_start,
+            false
         ) as is_scored,
         sites.as_of,
         cast(sequenced.holdout_start as {{ dbt.type_timestamp() }}) as holdout_start,
