@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from article_recs import exit_codes
-from article_recs.events.fields import FIELDS, N_FIELDS
+from article_recs.events.fields import FIELD_TYPES, FIELDS, N_FIELDS
 from article_recs.serving.connection import PgSettings, PgUnavailable, attach_postgres, connect
 
 PROG = "article-recs load-postgres"
@@ -44,73 +44,6 @@ DEFAULT_SCHEMA = "atomic"
 LOAD_LOCK_KEY = 0x61726C64  # "arld": one loader at a time per database
 JSON_FIELDS = ("contexts", "derived_contexts", "unstruct_event")
 
-#: Types of the typed enriched fields (everything else is text), as macros/snowplow_enriched_fields.sql.
-FIELD_TYPES: dict[str, str] = {
-    **{
-        name: "timestamp"
-        for name in (
-            "etl_tstamp",
-            "collector_tstamp",
-            "dvce_created_tstamp",
-            "dvce_sent_tstamp",
-            "refr_dvce_tstamp",
-            "derived_tstamp",
-            "true_tstamp",
-        )
-    },
-    **{
-        name: "integer"
-        for name in (
-            "txn_id",
-            "domain_sessionidx",
-            "page_urlport",
-            "refr_urlport",
-            "ti_quantity",
-            "pp_xoffset_min",
-            "pp_xoffset_max",
-            "pp_yoffset_min",
-            "pp_yoffset_max",
-            "br_viewwidth",
-            "br_viewheight",
-            "dvce_screenwidth",
-            "dvce_screenheight",
-            "doc_width",
-            "doc_height",
-        )
-    },
-    **{
-        name: "double"
-        for name in (
-            "geo_latitude",
-            "geo_longitude",
-            "se_value",
-            "tr_total",
-            "tr_tax",
-            "tr_shipping",
-            "ti_price",
-            "tr_total_base",
-            "tr_tax_base",
-            "tr_shipping_base",
-            "ti_price_base",
-        )
-    },
-    **{
-        name: "boolean"
-        for name in (
-            "br_features_pdf",
-            "br_features_flash",
-            "br_features_java",
-            "br_features_director",
-            "br_features_quicktime",
-            "br_features_realplayer",
-            "br_features_windowsmedia",
-            "br_features_gears",
-            "br_features_silverlight",
-            "br_cookies",
-            "dvce_ismobile",
-        )
-    },
-}
 PG_TYPES = {
     "text": "varchar",
     "timestamp": "timestamp",
