@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from article_recs.bench import snowplow as snowplow_mod
 from article_recs.bench import tiers as tiers_mod
 from article_recs.bench.measure import Sample, median, ratio, run_measured, summarize, wait_until_quiet
 from article_recs.bench.tiers import TIERS, Tier, TierData
 from article_recs.dbt_runner import PROJECT_DIR, SCHEDULED_BUILD_ARGS, dbt_env, dbt_executable
 
 SNOWPLOW_LAYERS = ("staging/", "intermediate/", "marts/core", "marts/monitoring")
-MEASUREMENTS = ("build", "scan", "profile", "als", "incremental", "serving", "api")
+MEASUREMENTS = ("build", "scan", "profile", "als", "incremental", "snowplow", "serving", "api")
 NO_TESTS = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
 #: the Snowplow models (issue 3's incremental layers) and the seeds they read
 SNOWPLOW_SELECTION = [
@@ -296,6 +297,12 @@ class Bench:
             out["als"] = {"status": "not measured: no successful full build to train on"}
         if "incremental" not in self.o.skip:
             out["incremental"] = self.incremental(tier, data, files, landings, work)
+        if "snowplow" not in self.o.skip:
+            log(f"[{tier.name}] Snowplow models only: full build and one more hour, DuckDB and PostgreSQL")
+            out["snowplow"] = {
+                "duckdb": snowplow_mod.on_duckdb(self, tier, data, files, landings["full"], work),
+                "postgres": snowplow_mod.on_postgres(self, tier, data, files, work),
+            }
         if not self.o.keep_work:
             for place in work.glob("*/warehouse*.duckdb*"):
                 place.unlink(missing_ok=True)

@@ -15,7 +15,8 @@ _DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project.yml"
 
 def _load_enriched_fields(path: Path = _DBT_PROJECT) -> tuple[tuple[str, str], ...]:
     project = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return tuple((str(name), str(data_type)) for name, data_type in project["vars"]["article_recs__enriched_fields"])
+    fields = project["vars"]["article_recs__enriched_fields"]
+    return tuple((str(name), str(data_type)) for name, data_type in fields)
 
 
 #: (name, type) of each field, in file order; type is one of text, timestamp, integer, double, boolean.
