@@ -22,21 +22,13 @@ from pathlib import Path
 from article_recs.bench import snowplow as snowplow_mod
 from article_recs.bench import tiers as tiers_mod
 from article_recs.bench.measure import Sample, median, ratio, run_measured, summarize, wait_until_quiet
+from article_recs.bench.snowplow import SNOWPLOW_SELECTION
 from article_recs.bench.tiers import TIERS, Tier, TierData
 from article_recs.dbt_runner import PROJECT_DIR, SCHEDULED_BUILD_ARGS, dbt_env, dbt_executable
 
 SNOWPLOW_LAYERS = ("staging/", "intermediate/", "marts/core", "marts/monitoring")
 MEASUREMENTS = ("build", "scan", "profile", "als", "incremental", "snowplow", "serving", "api")
 NO_TESTS = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
-#: the Snowplow models (issue 3's incremental layers) and the seeds they read
-SNOWPLOW_SELECTION = [
-    "path:models/staging",
-    "path:models/intermediate",
-    "path:models/marts/core",
-    "path:models/marts/monitoring",
-    "sites",
-    "bot_useragent_patterns",
-]
 #: what runs every two hours: the whole project (the Dagster job), and the Snowplow layers alone
 INCREMENTAL_VARIANTS = {
     "project": list(SCHEDULED_BUILD_ARGS),
