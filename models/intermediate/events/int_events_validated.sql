@@ -19,8 +19,8 @@
     is compiled again for every row it meets (most of a full build's time before).
     On atomic.events with a load_tstamp, the run reads from the first load batch it has not read yet
     (snowplow_atomic_read_from). The window is a constant in the SQL (read from int_run_window when the model
-    runs) because DuckDB skips
-    files only on a constant filter on the file name: a subquery would read every file. -#}
+    runs) because DuckDB skips files only on a constant filter on the file name: a subquery would read every
+    file. -#}
 {%- set window_start = snowplow_window_start_literal() -%}
 {%- set read_from = snowplow_atomic_read_from(window_start) or window_start -%}
 {%- set unread_old_files = snowplow_unread_old_files(window_start) -%}
