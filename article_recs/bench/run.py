@@ -297,7 +297,12 @@ class Bench:
             }
         if not self.o.keep_work:
             for place in work.glob("*/warehouse*.duckdb*"):
-                place.unlink(missing_ok=True)
+                # DuckDB spills to a folder beside the file (warehouse.duckdb.tmp) when the build outgrows
+                # its memory_limit
+                if place.is_dir():
+                    shutil.rmtree(place, ignore_errors=True)
+                else:
+                    place.unlink(missing_ok=True)
         return out
 
     def _count_lines(self, files, tier: Tier) -> dict:
