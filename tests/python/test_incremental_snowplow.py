@@ -121,6 +121,14 @@ def _tables(db: Path, tables: list[str]) -> dict[str, list[tuple]]:
         return result
 
 
+def _build(db: Path, target: Path, dbt_vars: dict, *extra: str) -> dict:
+    """dbt build of the Snowplow models (no tests) into ``db``; the run's snowplow_run_stats row."""
+    run_dbt(
+        ["build", "-s", *SELECTION, *NO_TESTS, *extra], dbt_vars=dbt_vars, duckdb_path=db, target_path=target
+    )
+    return _last_run(db)
+
+
 def _last_run(db: Path) -> dict:
     with duckdb.connect(str(db), read_only=True) as con:
         rel = con.sql("select * from marts.snowplow_run_stats order by run_seq desc limit 1")
@@ -263,9 +271,7 @@ def test_three_incremental_runs_equal_a_full_refresh(generated: Path, tmp_path: 
     }
 
     def build(*extra: str) -> dict:
-        run_dbt(["build", "-s", *SELECTION, *NO_TESTS, *extra], dbt_vars=dbt_vars, duckdb_path=db,
-                target_path=tmp_path / "target")
-        return _last_run(db)
+        return _build(db, tmp_path / "target", dbt_vars, *extra)
 
     # a file of an early hour that the loader writes only before the third run: late beyond the lookback
     events = generated / "events"
@@ -333,9 +339,7 @@ def test_runs_on_atomic_tables_read_only_the_new_load_batches_and_equal_a_full_r
     }
 
     def build(*extra: str) -> dict:
-        run_dbt(["build", "-s", *SELECTION, *NO_TESTS, *extra], dbt_vars=dbt_vars, duckdb_path=db,
-                target_path=tmp_path / "target")
-        return _last_run(db)
+        return _build(db, tmp_path / "target", dbt_vars, *extra)
 
     events = generated / "events"
     after = None
