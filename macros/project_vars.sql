@@ -23,6 +23,7 @@
         'article_recs__decay_half_life_days',
         'article_recs__earliest_event_tstamp',
         'article_recs__engaged_read_seconds',
+        'article_recs__enriched_fields',
         'article_recs__eval_bootstrap_samples',
         'article_recs__eval_bootstrap_seed',
         'article_recs__eval_k',

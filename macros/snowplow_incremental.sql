@@ -231,21 +231,21 @@
 
 {#- Pre-hook of the tables rebuilt per session (page_views, sessions): delete what the sessions rebuilt in this
     run held before - every session of int_sessions_this_run, and every derived session (no domain_sessionid)
-    of the readers whose derived sessions are recomputed. The model then inserts the rebuilt rows. -#}
+    of the readers whose derived sessions are recomputed. The model then inserts the rebuilt rows. Two deletes,
+    each on an indexed key, not one with an `or` of both: Postgres plans the `or` as a scan of the whole table. -#}
 {% macro snowplow_delete_reprocessed_sessions() %}
     {%- if snowplow_is_incremental() -%}
     delete from {{ this }}
+    where domain_sessionid in (
+        select session_key from {{ ref('int_sessions_this_run') }}
+        where not is_derived_session
+    );
+    delete from {{ this }}
     where
-        domain_sessionid in (
-            select session_key from {{ ref('int_sessions_this_run') }}
-            where not is_derived_session
-        )
-        or (
-            is_derived_session
-            and domain_userid in (
-                select domain_userid from {{ ref('int_sessions_this_run') }}
-                where is_derived_session
-            )
+        is_derived_session
+        and domain_userid in (
+            select domain_userid from {{ ref('int_sessions_this_run') }}
+            where is_derived_session
         )
     {%- endif -%}
 {% endmacro %}
@@ -282,12 +282,19 @@
 {% endmacro %}
 
 {#- Pre-hook of an incremental model: delete the rows whose key (one or more text columns) is listed in
-    `keys_relation`, so that keys the run recomputes to nothing disappear too. -#}
+    `keys_relation`, so that keys the run recomputes to nothing disappear too. Matched column by column (an
+    expression over the columns, such as a concatenation, would keep Postgres from using the key's index and
+    scan the whole table). -#}
 {% macro snowplow_delete_keys(keys_relation, columns) %}
     {%- if snowplow_is_incremental() -%}
-    {%- set key_expression = columns | join(" || '|' || ") -%}
-    delete from {{ this }}
-    where {{ key_expression }} in (select {{ key_expression }} from {{ keys_relation }})
+    delete from {{ this }} as stored
+    where exists (
+        select 1 from {{ keys_relation }} as run_keys
+        where
+        {%- for column in columns %}
+            {{ 'and ' if not loop.first }}run_keys.{{ column }} = stored.{{ column }}
+        {%- endfor %}
+    )
     {%- endif -%}
 {% endmacro %}
 
@@ -309,3 +316,72 @@
 {% macro snowplow_earliest_plausible_tstamp() -%}
     cast('{{ var("article_recs__earliest_event_tstamp") }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
+
+{#- dbt's hook for a data test's `where` config (the project's version of dbt's own get_where_subquery). A test
+    whose `where` is `__snowplow_this_run__` judges only the rows the Snowplow run stored since the last
+    completed run (loaded_in_run: this run's rows, and a killed run's) on an incremental run, and every row on
+    a full run: the event store's keys cannot collide with older rows (delete+insert on event_id), so checking
+    the new rows is the check, and a two-hourly run no longer scans the whole store for it. Any other `where`
+    is used as dbt uses it. -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where') -%}
+    {%- if where and '__snowplow_this_run__' in where -%}
+        {%- set run_window = snowplow_existing_relation('int_run_window') -%}
+        {%- set this_run = '1 = 1' -%}
+        {%- if run_window is not none and not snowplow_run_is_full() -%}
+            {%- set last_completed = run_query('select last_completed_run_seq from ' ~ run_window).rows[0][0] -%}
+            {%- set this_run = 'loaded_in_run > ' ~ last_completed -%}
+        {%- endif -%}
+        {%- set where = where | replace('__snowplow_this_run__', this_run) -%}
+    {%- endif -%}
+    {%- if where -%}
+        {%- set filtered -%}
+            (select * from {{ relation }} where {{ where }}) dbt_subquery
+        {%- endset -%}
+        {{ return(filtered) }}
+    {%- else -%}
+        {{ return(relation) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The load partition of a row of atomic.events with a load_tstamp: its load batch. -#}
+{% macro snowplow_atomic_load_partition(load_tstamp) -%}
+    'atomic/' || coalesce(cast({{ load_tstamp }} as {{ dbt.type_string() }}), 'unknown')
+{%- endmacro %}
+
+{#- Where an incremental run over atomic.events with a load_tstamp starts reading, as a SQL timestamp literal:
+    the first load batch from window_start on that no run has read yet (int_events_load_outcomes has no row
+    for it). load_tstamp is the time of loading, so batches arrive in order and a batch once read never grows:
+    there is nothing late to look back for, except a load transaction that was still open when the previous
+    run read (its rows carry its start time) - the lookback window still covers those. Right after a bulk load
+    the lookback would otherwise cover every row (issue #17: the next run re-read the whole store). Batches
+    after the first unread one that were read already are read again and change nothing. None when this is not
+    such a run (a file source, a full run, no load_tstamp column): the run window applies as it is. -#}
+{% macro snowplow_atomic_read_from(window_start) %}
+    {%- if not execute or window_start is none or var('article_recs__events_source') != 'atomic' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set events = source('snowplow_atomic', 'events') -%}
+    {%- set outcomes = snowplow_existing_relation('int_events_load_outcomes') -%}
+    {%- if outcomes is none or not snowplow_relation_has_column(events, 'load_tstamp') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set query -%}
+        select min(batches.load_tstamp)
+        from (
+            select distinct events.load_tstamp
+            from {{ events }} as events
+            where events.load_tstamp >= {{ window_start }}
+        ) as batches
+        where not exists (
+            select 1 from {{ outcomes }} as outcomes
+            where outcomes.load_partition = {{ snowplow_atomic_load_partition('batches.load_tstamp') }}
+        )
+    {%- endset -%}
+    {%- set first_unread = run_query(query).rows[0][0] -%}
+    {%- if first_unread is none -%}
+        {#- nothing new: a time after every batch -#}
+        {{ return("cast('9999-12-31 00:00:00' as " ~ dbt.type_timestamp() ~ ")") }}
+    {%- endif -%}
+    {{ return("cast('" ~ first_unread ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
+{% endmacro %}

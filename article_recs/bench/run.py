@@ -19,23 +19,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from article_recs.bench import snowplow as snowplow_mod
 from article_recs.bench import tiers as tiers_mod
 from article_recs.bench.measure import Sample, median, ratio, run_measured, summarize, wait_until_quiet
+from article_recs.bench.snowplow import SNOWPLOW_SELECTION
 from article_recs.bench.tiers import TIERS, Tier, TierData
 from article_recs.dbt_runner import PROJECT_DIR, SCHEDULED_BUILD_ARGS, dbt_env, dbt_executable
 
 SNOWPLOW_LAYERS = ("staging/", "intermediate/", "marts/core", "marts/monitoring")
-MEASUREMENTS = ("build", "scan", "profile", "als", "incremental", "serving", "api")
+MEASUREMENTS = ("build", "scan", "profile", "als", "incremental", "snowplow", "serving", "api")
 NO_TESTS = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
-#: the Snowplow models (issue 3's incremental layers) and the seeds they read
-SNOWPLOW_SELECTION = [
-    "path:models/staging",
-    "path:models/intermediate",
-    "path:models/marts/core",
-    "path:models/marts/monitoring",
-    "sites",
-    "bot_useragent_patterns",
-]
 #: what runs every two hours: the whole project (the Dagster job), and the Snowplow layers alone
 INCREMENTAL_VARIANTS = {
     "project": list(SCHEDULED_BUILD_ARGS),
@@ -296,9 +289,20 @@ class Bench:
             out["als"] = {"status": "not measured: no successful full build to train on"}
         if "incremental" not in self.o.skip:
             out["incremental"] = self.incremental(tier, data, files, landings, work)
+        if "snowplow" not in self.o.skip:
+            log(f"[{tier.name}] Snowplow models only: full build and one more hour, DuckDB and PostgreSQL")
+            out["snowplow"] = {
+                "duckdb": snowplow_mod.on_duckdb(self, tier, data, files, landings["full"], work),
+                "postgres": snowplow_mod.on_postgres(self, tier, data, files, work),
+            }
         if not self.o.keep_work:
             for place in work.glob("*/warehouse*.duckdb*"):
-                place.unlink(missing_ok=True)
+                # DuckDB spills to a folder beside the file (warehouse.duckdb.tmp) when the build outgrows
+                # its memory_limit
+                if place.is_dir():
+                    shutil.rmtree(place, ignore_errors=True)
+                else:
+                    place.unlink(missing_ok=True)
         return out
 
     def _count_lines(self, files, tier: Tier) -> dict:

@@ -328,12 +328,3 @@ def link_window(
             shutil.copy2(path, target)
         made.append(target)
     return made
-
-
-def fresh_landing(data: TierData, landing: Path, window: str) -> list[Path]:
-    """A new landing folder holding exactly the tier's ``window`` files."""
-    if landing.exists():
-        shutil.rmtree(landing)
-    landing.mkdir(parents=True)
-    start, stop = data.tier.windows()[window]
-    return link_window(event_files(data), landing, start, stop)

@@ -1,156 +1,35 @@
-"""The 131 fields of a Snowplow enriched event, in file order.
+"""The 131 fields of a Snowplow enriched event, in file order, with the type staging casts each to.
 
-From Snowplow's analytics SDKs (the same list as ``../shared/snowplow/enriched_fields.tsv``), kept here as a
-constant so the package does not depend on files outside it.
+The list is kept in one place, the var ``article_recs__enriched_fields`` of ``dbt_project.yml``, which the
+staging models read through ``macros/snowplow_enriched_fields.sql``; this module reads the same list.
 """
 
 from __future__ import annotations
 
-FIELDS: tuple[str, ...] = (
-    "app_id",
-    "platform",
-    "etl_tstamp",
-    "collector_tstamp",
-    "dvce_created_tstamp",
-    "event",
-    "event_id",
-    "txn_id",
-    "name_tracker",
-    "v_tracker",
-    "v_collector",
-    "v_etl",
-    "user_id",
-    "user_ipaddress",
-    "user_fingerprint",
-    "domain_userid",
-    "domain_sessionidx",
-    "network_userid",
-    "geo_country",
-    "geo_region",
-    "geo_city",
-    "geo_zipcode",
-    "geo_latitude",
-    "geo_longitude",
-    "geo_region_name",
-    "ip_isp",
-    "ip_organization",
-    "ip_domain",
-    "ip_netspeed",
-    "page_url",
-    "page_title",
-    "page_referrer",
-    "page_urlscheme",
-    "page_urlhost",
-    "page_urlport",
-    "page_urlpath",
-    "page_urlquery",
-    "page_urlfragment",
-    "refr_urlscheme",
-    "refr_urlhost",
-    "refr_urlport",
-    "refr_urlpath",
-    "refr_urlquery",
-    "refr_urlfragment",
-    "refr_medium",
-    "refr_source",
-    "refr_term",
-    "mkt_medium",
-    "mkt_source",
-    "mkt_term",
-    "mkt_content",
-    "mkt_campaign",
-    "contexts",
-    "se_category",
-    "se_action",
-    "se_label",
-    "se_property",
-    "se_value",
-    "unstruct_event",
-    "tr_orderid",
-    "tr_affiliation",
-    "tr_total",
-    "tr_tax",
-    "tr_shipping",
-    "tr_city",
-    "tr_state",
-    "tr_country",
-    "ti_orderid",
-    "ti_sku",
-    "ti_name",
-    "ti_category",
-    "ti_price",
-    "ti_quantity",
-    "pp_xoffset_min",
-    "pp_xoffset_max",
-    "pp_yoffset_min",
-    "pp_yoffset_max",
-    "useragent",
-    "br_name",
-    "br_family",
-    "br_version",
-    "br_type",
-    "br_renderengine",
-    "br_lang",
-    "br_features_pdf",
-    "br_features_flash",
-    "br_features_java",
-    "br_features_director",
-    "br_features_quicktime",
-    "br_features_realplayer",
-    "br_features_windowsmedia",
-    "br_features_gears",
-    "br_features_silverlight",
-    "br_cookies",
-    "br_colordepth",
-    "br_viewwidth",
-    "br_viewheight",
-    "os_name",
-    "os_family",
-    "os_manufacturer",
-    "os_timezone",
-    "dvce_type",
-    "dvce_ismobile",
-    "dvce_screenwidth",
-    "dvce_screenheight",
-    "doc_charset",
-    "doc_width",
-    "doc_height",
-    "tr_currency",
-    "tr_total_base",
-    "tr_tax_base",
-    "tr_shipping_base",
-    "ti_currency",
-    "ti_price_base",
-    "base_currency",
-    "geo_timezone",
-    "mkt_clickid",
-    "mkt_network",
-    "etl_tags",
-    "dvce_sent_tstamp",
-    "refr_domain_userid",
-    "refr_dvce_tstamp",
-    "derived_contexts",
-    "domain_sessionid",
-    "derived_tstamp",
-    "event_vendor",
-    "event_name",
-    "event_format",
-    "event_version",
-    "event_fingerprint",
-    "true_tstamp",
-)
+from pathlib import Path
+
+import yaml
+
+_DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project.yml"
+
+
+def _load_enriched_fields(path: Path = _DBT_PROJECT) -> tuple[tuple[str, str], ...]:
+    project = yaml.safe_load(path.read_text(encoding="utf-8"))
+    fields = project["vars"]["article_recs__enriched_fields"]
+    return tuple((str(name), str(data_type)) for name, data_type in fields)
+
+
+#: (name, type) of each field, in file order; type is one of text, timestamp, integer, double, boolean.
+ENRICHED_FIELDS: tuple[tuple[str, str], ...] = _load_enriched_fields()
+
+FIELDS: tuple[str, ...] = tuple(name for name, _ in ENRICHED_FIELDS)
+
+#: type of each field (text for JSON fields and everything untyped).
+FIELD_TYPES: dict[str, str] = dict(ENRICHED_FIELDS)
 
 N_FIELDS = len(FIELDS)
-assert N_FIELDS == 131
+if N_FIELDS != 131:
+    raise ValueError(f"{_DBT_PROJECT}: article_recs__enriched_fields has {N_FIELDS} fields, not 131")
 
 #: 0-based position of each field in a line.
 FIELD_INDEX: dict[str, int] = {name: i for i, name in enumerate(FIELDS)}
-
-
-def parse_line(line: str) -> dict[str, str]:
-    """Split one enriched TSV line into ``{field: value}`` (empty string for null). Raises ``ValueError`` on a
-    line that does not have exactly 131 fields."""
-    values = line.rstrip("\n").split("\t")
-    if len(values) != N_FIELDS:
-        raise ValueError(f"expected {N_FIELDS} tab-separated fields, got {len(values)}")
-    return dict(zip(FIELDS, values, strict=True))

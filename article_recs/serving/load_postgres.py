@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from article_recs import exit_codes
-from article_recs.events.fields import FIELDS, N_FIELDS
+from article_recs.events.fields import FIELD_TYPES, FIELDS, N_FIELDS
 from article_recs.serving.connection import PgSettings, PgUnavailable, attach_postgres, connect
 
 PROG = "article-recs load-postgres"
@@ -44,73 +44,6 @@ DEFAULT_SCHEMA = "atomic"
 LOAD_LOCK_KEY = 0x61726C64  # "arld": one loader at a time per database
 JSON_FIELDS = ("contexts", "derived_contexts", "unstruct_event")
 
-#: Types of the typed enriched fields (everything else is text), as macros/snowplow_enriched_fields.sql.
-FIELD_TYPES: dict[str, str] = {
-    **{
-        name: "timestamp"
-        for name in (
-            "etl_tstamp",
-            "collector_tstamp",
-            "dvce_created_tstamp",
-            "dvce_sent_tstamp",
-            "refr_dvce_tstamp",
-            "derived_tstamp",
-            "true_tstamp",
-        )
-    },
-    **{
-        name: "integer"
-        for name in (
-            "txn_id",
-            "domain_sessionidx",
-            "page_urlport",
-            "refr_urlport",
-            "ti_quantity",
-            "pp_xoffset_min",
-            "pp_xoffset_max",
-            "pp_yoffset_min",
-            "pp_yoffset_max",
-            "br_viewwidth",
-            "br_viewheight",
-            "dvce_screenwidth",
-            "dvce_screenheight",
-            "doc_width",
-            "doc_height",
-        )
-    },
-    **{
-        name: "double"
-        for name in (
-            "geo_latitude",
-            "geo_longitude",
-            "se_value",
-            "tr_total",
-            "tr_tax",
-            "tr_shipping",
-            "ti_price",
-            "tr_total_base",
-            "tr_tax_base",
-            "tr_shipping_base",
-            "ti_price_base",
-        )
-    },
-    **{
-        name: "boolean"
-        for name in (
-            "br_features_pdf",
-            "br_features_flash",
-            "br_features_java",
-            "br_features_director",
-            "br_features_quicktime",
-            "br_features_realplayer",
-            "br_features_windowsmedia",
-            "br_features_gears",
-            "br_features_silverlight",
-            "br_cookies",
-            "dvce_ismobile",
-        )
-    },
-}
 PG_TYPES = {
     "text": "varchar",
     "timestamp": "timestamp",
@@ -410,6 +343,176 @@ def _batches(files: list[Path], input_dir: Path, max_bytes: int) -> Iterator[lis
         yield batch
 
 
+META_COLUMNS = (
+    "root_id, root_tstamp, schema_vendor, schema_name, schema_format, schema_version, "
+    "ref_root, ref_tree, ref_parent"
+)
+
+
+def _prepare_layout(conn, schema: str, replace: bool) -> set[str]:
+    """Take the loader's lock and create the layout (emptied with ``replace``); returns the sha256 of the
+    files loaded before."""
+    with conn.cursor() as cur:
+        cur.execute("select pg_advisory_lock(%s)", (LOAD_LOCK_KEY,))
+        cur.execute(atomic_ddl(schema))
+        if replace:
+            cur.execute(
+                f"truncate {schema}.events, {schema}.{WEB_PAGE_TABLE}, {schema}.{YAUAA_TABLE}, "
+                f"{schema}.load_quarantine, {schema}.load_manifest"
+            )
+        cur.execute(f"select file_sha256 from {schema}.load_manifest")
+        done = {row[0] for row in cur.fetchall()}
+    conn.commit()
+    return done
+
+
+def _register_lines(duck, fresh: list[FileLines]) -> None:
+    """The batch's lines (good and bad) and files as DuckDB views: lines, bad_lines, files_in_batch."""
+    import pyarrow as pa
+
+    good = [(f.rel, n, t) for f in fresh for n, t in f.good]
+    bad = [(f.rel, *b) for f in fresh for b in f.bad]
+    duck.register(
+        "lines",
+        pa.table(
+            {
+                "source_file": pa.array([g[0] for g in good], pa.string()),
+                "line_number": pa.array([g[1] for g in good], pa.int64()),
+                "raw_line": pa.array([g[2] for g in good], pa.string()),
+            }
+        ),
+    )
+    duck.register(
+        "bad_lines",
+        pa.table(
+            {
+                "source_file": pa.array([b[0] for b in bad], pa.string()),
+                "line_number": pa.array([b[1] for b in bad], pa.int64()),
+                "reason": pa.array([b[2] for b in bad], pa.string()),
+                "raw_line": pa.array([b[3] for b in bad], pa.string()),
+            }
+        ),
+    )
+    duck.register(
+        "files_in_batch",
+        pa.table(
+            {
+                "file_sha256": pa.array([f.sha256 for f in fresh], pa.string()),
+                "source_file": pa.array([f.rel for f in fresh], pa.string()),
+                "bytes": pa.array([f.n_bytes for f in fresh], pa.int64()),
+                "lines": pa.array([len(f.good) + len(f.bad) for f in fresh], pa.int64()),
+            }
+        ),
+    )
+
+
+def _stage_batch(duck) -> None:
+    """Temp tables of the registered batch: typed events, their web_page and YAUAA contexts, the
+    quarantine (bad lines, lines that do not type, entities without a property their schema requires) and
+    the manifest."""
+    duck.execute(f"create or replace temp table typed as {_typed_select()}")
+    web_page_sql = _context_select("contexts", WEB_PAGE_SCHEMA_PREFIX, ("id",), "web_page")
+    duck.execute(f"create or replace temp table web_page as {web_page_sql}")
+    yauaa_sql = _context_select("derived_contexts", YAUAA_SCHEMA_PREFIX, YAUAA_FIELDS, "yauaa_context")
+    duck.execute(f"create or replace temp table yauaa as {yauaa_sql}")
+    # entities without a property their schema requires (NOT NULL in the layout): quarantine the line
+    duck.execute(
+        f"""
+        create or replace temp table invalid_contexts as
+        select source_file, line_number, min(reason) as reason
+        from (
+            select source_file, line_number, '{REQUIRED_CONTEXT_FIELDS["web_page"][1]}' as reason
+            from web_page where {REQUIRED_CONTEXT_FIELDS["web_page"][0]} is null
+            union all
+            select source_file, line_number, '{REQUIRED_CONTEXT_FIELDS["yauaa"][1]}' as reason
+            from yauaa where {REQUIRED_CONTEXT_FIELDS["yauaa"][0]} is null
+        )
+        group by source_file, line_number
+        """
+    )
+    duck.execute(
+        """
+        update typed set reason = invalid_contexts.reason
+        from invalid_contexts
+        where typed.source_file = invalid_contexts.source_file
+            and typed.line_number = invalid_contexts.line_number
+        """
+    )
+    for table in ("web_page", "yauaa"):
+        duck.execute(
+            f"""
+            delete from {table} using invalid_contexts
+            where {table}.source_file = invalid_contexts.source_file
+                and {table}.line_number = invalid_contexts.line_number
+            """
+        )
+    duck.execute(
+        """
+        create or replace temp table quarantine as
+        select source_file, line_number, reason, raw_line from bad_lines
+        union all
+        select source_file, line_number, reason, raw_line from typed where reason is not null
+        """
+    )
+    duck.execute(
+        """
+        create or replace temp table manifest as
+        select f.file_sha256, f.source_file, f.bytes, f.lines,
+            coalesce(e.events, 0) as events, coalesce(q.quarantined, 0) as quarantined
+        from files_in_batch as f
+        left join (select source_file, count(*) as events from typed where reason is null group by 1)
+            as e using (source_file)
+        left join (select source_file, count(*) as quarantined from quarantine group by 1)
+            as q using (source_file)
+        """
+    )
+
+
+def _insert_batch(duck, schema: str) -> None:
+    """Write the staged batch into the layout in one transaction; load_tstamp is the time of this load."""
+    event_cols = ", ".join(EVENT_COLUMNS)
+    yauaa_cols = ", ".join(snake(f) for f in YAUAA_FIELDS)
+    duck.execute("begin")
+    try:
+        duck.execute(
+            f"insert into pg.{schema}.events ({event_cols}, load_tstamp) "
+            f"select {event_cols}, cast(now() as timestamp) from typed where reason is null"
+        )
+        duck.execute(
+            f"insert into pg.{schema}.{WEB_PAGE_TABLE} ({META_COLUMNS}, id) "
+            f"select {META_COLUMNS}, id from web_page"
+        )
+        duck.execute(
+            f"insert into pg.{schema}.{YAUAA_TABLE} ({META_COLUMNS}, {yauaa_cols}) "
+            f"select {META_COLUMNS}, {yauaa_cols} from yauaa"
+        )
+        duck.execute(
+            f"insert into pg.{schema}.load_quarantine (source_file, line_number, reason, raw_line) "
+            "select source_file, line_number, reason, raw_line from quarantine"
+        )
+        duck.execute(
+            f"insert into pg.{schema}.load_manifest "
+            "(file_sha256, source_file, bytes, lines, events, quarantined) "
+            "select file_sha256, source_file, bytes, lines, events, quarantined from manifest"
+        )
+        duck.execute("commit")
+    except Exception:
+        duck.execute("rollback")
+        raise
+
+
+def _count_batch(duck, fresh: list[FileLines], result: LoadResult) -> None:
+    """Add the loaded batch's counts to ``result``."""
+    result.events += duck.execute("select count(*) from typed where reason is null").fetchone()[0]
+    result.web_page_contexts += duck.execute("select count(*) from web_page").fetchone()[0]
+    result.yauaa_contexts += duck.execute("select count(*) from yauaa").fetchone()[0]
+    for reason, count in duck.execute("select reason, count(*) from quarantine group by 1").fetchall():
+        result.quarantine_by_reason[reason] = result.quarantine_by_reason.get(reason, 0) + count
+        result.quarantined += count
+    result.lines += sum(len(f.good) + len(f.bad) for f in fresh)
+    result.files_loaded += len(fresh)
+
+
 def load_postgres(
     input_dir: Path,
     *,
@@ -422,7 +525,6 @@ def load_postgres(
     """Load every enriched TSV file under ``input_dir`` not loaded before. Raises :class:`PgUnavailable`.
     ``progress``: a bar of the files on stderr, when it is a terminal."""
     import duckdb
-    import pyarrow as pa
     from tqdm import tqdm
 
     started = time.perf_counter()
@@ -440,161 +542,24 @@ def load_postgres(
     conn = connect(settings)
     duck = duckdb.connect()
     try:
-        with conn.cursor() as cur:
-            cur.execute("select pg_advisory_lock(%s)", (LOAD_LOCK_KEY,))
-            cur.execute(atomic_ddl(schema))
-            if replace:
-                cur.execute(
-                    f"truncate {schema}.events, {schema}.{WEB_PAGE_TABLE}, {schema}.{YAUAA_TABLE}, "
-                    f"{schema}.load_quarantine, {schema}.load_manifest"
-                )
-            cur.execute(f"select file_sha256 from {schema}.load_manifest")
-            done = {row[0] for row in cur.fetchall()}
-        conn.commit()
-
+        done = _prepare_layout(conn, schema, replace)
         attach_postgres(duck, settings)
         duck.execute("set preserve_insertion_order = false")
         duck.execute("set TimeZone = 'UTC'")  # load_tstamp: UTC, like every timestamp of the layout
-        typed_sql = _typed_select()
-        event_cols = ", ".join(EVENT_COLUMNS)
-        web_page_sql = _context_select("contexts", WEB_PAGE_SCHEMA_PREFIX, ("id",), "web_page")
-        yauaa_sql = _context_select("derived_contexts", YAUAA_SCHEMA_PREFIX, YAUAA_FIELDS, "yauaa_context")
-        yauaa_cols = ", ".join(snake(f) for f in YAUAA_FIELDS)
-        meta_cols = (
-            "root_id, root_tstamp, schema_vendor, schema_name, schema_format, schema_version, "
-            "ref_root, ref_tree, ref_parent"
-        )
-
         bar = tqdm(
             total=len(files), desc="files", unit="file", file=sys.stderr, leave=False,
             disable=None if progress else True,
-        )
+        )  # fmt: skip
         for batch in _batches(files, input_dir, batch_bytes):
             bar.update(len(batch))
             fresh = [f for f in batch if f.sha256 not in done]
             result.files_skipped += len(batch) - len(fresh)
             if not fresh:
                 continue
-            lines = pa.table(
-                {
-                    "source_file": pa.array([f.rel for f in fresh for _ in f.good], pa.string()),
-                    "line_number": pa.array([n for f in fresh for n, _ in f.good], pa.int64()),
-                    "raw_line": pa.array([t for f in fresh for _, t in f.good], pa.string()),
-                }
-            )
-            bad = pa.table(
-                {
-                    "source_file": pa.array([f.rel for f in fresh for _ in f.bad], pa.string()),
-                    "line_number": pa.array([b[0] for f in fresh for b in f.bad], pa.int64()),
-                    "reason": pa.array([b[1] for f in fresh for b in f.bad], pa.string()),
-                    "raw_line": pa.array([b[2] for f in fresh for b in f.bad], pa.string()),
-                }
-            )
-            duck.register("lines", lines)
-            duck.register("bad_lines", bad)
-            duck.execute(f"create or replace temp table typed as {typed_sql}")
-            duck.execute(f"create or replace temp table web_page as {web_page_sql}")
-            duck.execute(f"create or replace temp table yauaa as {yauaa_sql}")
-            # entities without a property their schema requires (NOT NULL in the layout): quarantine the line
-            duck.execute(
-                f"""
-                create or replace temp table invalid_contexts as
-                select source_file, line_number, min(reason) as reason
-                from (
-                    select source_file, line_number, '{REQUIRED_CONTEXT_FIELDS["web_page"][1]}' as reason
-                    from web_page where {REQUIRED_CONTEXT_FIELDS["web_page"][0]} is null
-                    union all
-                    select source_file, line_number, '{REQUIRED_CONTEXT_FIELDS["yauaa"][1]}' as reason
-                    from yauaa where {REQUIRED_CONTEXT_FIELDS["yauaa"][0]} is null
-                )
-                group by source_file, line_number
-                """
-            )
-            duck.execute(
-                """
-                update typed set reason = invalid_contexts.reason
-                from invalid_contexts
-                where typed.source_file = invalid_contexts.source_file
-                    and typed.line_number = invalid_contexts.line_number
-                """
-            )
-            for table in ("web_page", "yauaa"):
-                duck.execute(
-                    f"""
-                    delete from {table} using invalid_contexts
-                    where {table}.source_file = invalid_contexts.source_file
-                        and {table}.line_number = invalid_contexts.line_number
-                    """
-                )
-            duck.execute(
-                """
-                create or replace temp table quarantine as
-                select source_file, line_number, reason, raw_line from bad_lines
-                union all
-                select source_file, line_number, reason, raw_line from typed where reason is not null
-                """
-            )
-            files_in_batch = pa.table(
-                {
-                    "file_sha256": pa.array([f.sha256 for f in fresh], pa.string()),
-                    "source_file": pa.array([f.rel for f in fresh], pa.string()),
-                    "bytes": pa.array([f.n_bytes for f in fresh], pa.int64()),
-                    "lines": pa.array([len(f.good) + len(f.bad) for f in fresh], pa.int64()),
-                }
-            )
-            duck.register("files_in_batch", files_in_batch)
-            duck.execute(
-                """
-                create or replace temp table manifest as
-                select f.file_sha256, f.source_file, f.bytes, f.lines,
-                    coalesce(e.events, 0) as events, coalesce(q.quarantined, 0) as quarantined
-                from files_in_batch as f
-                left join (select source_file, count(*) as events from typed where reason is null group by 1)
-                    as e using (source_file)
-                left join (select source_file, count(*) as quarantined from quarantine group by 1)
-                    as q using (source_file)
-                """
-            )
-
-            duck.execute("begin")
-            try:
-                duck.execute(
-                    f"insert into pg.{schema}.events ({event_cols}, load_tstamp) "
-                    f"select {event_cols}, cast(now() as timestamp) from typed where reason is null"
-                )
-                duck.execute(
-                    f"insert into pg.{schema}.{WEB_PAGE_TABLE} ({meta_cols}, id) "
-                    f"select {meta_cols}, id from web_page"
-                )
-                duck.execute(
-                    f"insert into pg.{schema}.{YAUAA_TABLE} ({meta_cols}, {yauaa_cols}) "
-                    f"select {meta_cols}, {yauaa_cols} from yauaa"
-                )
-                duck.execute(
-                    f"insert into pg.{schema}.load_quarantine (source_file, line_number, reason, raw_line) "
-                    "select source_file, line_number, reason, raw_line from quarantine"
-                )
-                duck.execute(
-                    f"insert into pg.{schema}.load_manifest "
-                    "(file_sha256, source_file, bytes, lines, events, quarantined) "
-                    "select file_sha256, source_file, bytes, lines, events, quarantined from manifest"
-                )
-                duck.execute("commit")
-            except Exception:
-                duck.execute("rollback")
-                raise
-
-            (n_events,) = duck.execute("select count(*) from typed where reason is null").fetchone()
-            result.events += n_events
-            result.web_page_contexts += duck.execute("select count(*) from web_page").fetchone()[0]
-            result.yauaa_contexts += duck.execute("select count(*) from yauaa").fetchone()[0]
-            for reason, count in duck.execute(
-                "select reason, count(*) from quarantine group by 1"
-            ).fetchall():
-                result.quarantine_by_reason[reason] = result.quarantine_by_reason.get(reason, 0) + count
-                result.quarantined += count
-            result.lines += sum(len(f.good) + len(f.bad) for f in fresh)
-            result.files_loaded += len(fresh)
+            _register_lines(duck, fresh)
+            _stage_batch(duck)
+            _insert_batch(duck, schema)
+            _count_batch(duck, fresh, result)
             done.update(f.sha256 for f in fresh)
             for name in ("lines", "bad_lines", "files_in_batch"):
                 duck.unregister(name)

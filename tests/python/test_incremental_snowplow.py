@@ -121,6 +121,14 @@ def _tables(db: Path, tables: list[str]) -> dict[str, list[tuple]]:
         return result
 
 
+def _build(db: Path, target: Path, dbt_vars: dict, *extra: str) -> dict:
+    """dbt build of the Snowplow models (no tests) into ``db``; the run's snowplow_run_stats row."""
+    run_dbt(
+        ["build", "-s", *SELECTION, *NO_TESTS, *extra], dbt_vars=dbt_vars, duckdb_path=db, target_path=target
+    )
+    return _last_run(db)
+
+
 def _last_run(db: Path) -> dict:
     with duckdb.connect(str(db), read_only=True) as con:
         rel = con.sql("select * from marts.snowplow_run_stats order by run_seq desc limit 1")
@@ -188,13 +196,23 @@ where entity ->> '$.schema' like 'iglu:nl.basjes/yauaa_context/%'
 """
 
 
-def _load_atomic(events: Path, db: Path) -> None:
+def _load_atomic(events: Path, db: Path, batch: tuple[str | None, str, str] | None = None) -> None:
     """What a loader writes into the warehouse (docs/atomic_layout.sql, run as is): the events that parse,
-    typed, and their web_page and YAUAA contexts in tables of their own; load_tstamp is the hour folder."""
+    typed, and their web_page and YAUAA contexts in tables of their own; load_tstamp is the hour folder.
+    ``batch`` = (after, up_to, loaded_at): only the hour folders in (after, up_to], loaded in one batch at
+    loaded_at (a Postgres loader's load_tstamp: the time of loading)."""
     fields = ", ".join(f"nullif(v[{i}], '') as {name}" for i, name in enumerate(FIELDS, start=1))
     with duckdb.connect(str(db)) as con:
         con.execute(DDL.read_text())
         con.execute(ATOMIC_LINES.format(fields=fields, events=events))
+        if batch is not None:
+            after, up_to, loaded_at = batch
+            con.execute(
+                "delete from lines where strftime(load_tstamp, '%Y-%m-%d %H') > ? "
+                "or strftime(load_tstamp, '%Y-%m-%d %H') <= coalesce(?, '')",
+                [up_to, after],
+            )
+            con.execute("update lines set load_tstamp = cast(? as timestamp)", [loaded_at])
         con.execute("""
             delete from lines
             where event_id is null or try_cast(collector_tstamp as timestamp) is null
@@ -253,9 +271,7 @@ def test_three_incremental_runs_equal_a_full_refresh(generated: Path, tmp_path: 
     }
 
     def build(*extra: str) -> dict:
-        run_dbt(["build", "-s", *SELECTION, *NO_TESTS, *extra], dbt_vars=dbt_vars, duckdb_path=db,
-                target_path=tmp_path / "target")
-        return _last_run(db)
+        return _build(db, tmp_path / "target", dbt_vars, *extra)
 
     # a file of an early hour that the loader writes only before the third run: late beyond the lookback
     events = generated / "events"
@@ -307,3 +323,42 @@ def test_json_lines_and_atomic_tables_give_the_same_marts_as_tsv(source: str, ot
                 "select count(*) from staging.events_quarantine where quarantine_reason = 'invalid_json'"
             ).fetchone()[0]
         assert bad >= 2, "lines that are not JSON objects are quarantined, not lost"
+
+
+def test_runs_on_atomic_tables_read_only_the_new_load_batches_and_equal_a_full_refresh(
+    generated: Path, tmp_path: Path
+) -> None:
+    """load_tstamp of atomic.events is the time of loading: batches loaded minutes apart (a bulk load, then
+    one more batch, as a loader does) are each read once, although the 6-hour lookback covers all of them."""
+    db = tmp_path / "atomic_incremental.duckdb"
+    dbt_vars = {
+        "article_recs__events_source": "atomic",
+        "article_recs__article_metadata_path": str(generated / "articles" / "articles.csv"),
+        "article_recs__ground_truth_path": "",
+        "article_recs__max_session_days": 1,
+    }
+
+    def build(*extra: str) -> dict:
+        return _build(db, tmp_path / "target", dbt_vars, *extra)
+
+    events = generated / "events"
+    after = None
+    for i, cutoff in enumerate(CUTOFFS):
+        _load_atomic(events, db, (after, cutoff, f"2026-01-10 00:0{i}:00"))
+        with duckdb.connect(str(db), read_only=True) as con:
+            batch_rows = con.sql(
+                f"select count(*) from atomic.events where load_tstamp = '2026-01-10 00:0{i}:00'"
+            ).fetchone()[0]
+        run = build()
+        assert run["is_full_refresh"] == (i == 0)
+        assert run["lines_read"] == batch_rows > 0, "a run reads its new batch, not the batches before it"
+        after = cutoff
+    incremental = _tables(db, TABLES)
+
+    run = build()
+    assert (run["lines_read"], run["events_stored"], run["sessions_rebuilt"]) == (0, 0, 0)
+
+    assert build("--full-refresh")["is_full_refresh"]
+    full = _tables(db, TABLES)
+    for table in TABLES:
+        assert full[table] == incremental[table], f"{table}: incremental runs differ from a full refresh"

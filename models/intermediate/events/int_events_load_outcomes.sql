@@ -8,7 +8,7 @@
 ) }}
 {{ snowplow_guard_full_refresh() }}
 
-{#- What happened to the lines of each load partition (file, or hour of atomic.events), as counts per outcome:
+{#- What happened to the lines of each load partition (file, or load batch of atomic.events), as counts per outcome:
     used (the copy of its event_id that the event store kept), duplicate, bot, excluded_app, other_event,
     too_late or quarantined:<reason>. Incremental: the partitions read in this run replace their counts, so
     event_load_stats adds up every line ever read without rereading old partitions. new_events is what the

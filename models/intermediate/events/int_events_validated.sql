@@ -17,9 +17,12 @@
     staging schema all the same, for those raw lines.
     Bot patterns are matched once per distinct user agent, not once per line: a pattern that is not a constant
     is compiled again for every row it meets (most of a full build's time before).
-    The window is a constant in the SQL (read from int_run_window when the model runs) because DuckDB skips
-    files only on a constant filter on the file name: a subquery would read every file. -#}
+    On atomic.events with a load_tstamp, the run reads from the first load batch it has not read yet
+    (snowplow_atomic_read_from). The window is a constant in the SQL (read from int_run_window when the model
+    runs) because DuckDB skips files only on a constant filter on the file name: a subquery would read every
+    file. -#}
 {%- set window_start = snowplow_window_start_literal() -%}
+{%- set read_from = snowplow_atomic_read_from(window_start) or window_start -%}
 {%- set unread_old_files = snowplow_unread_old_files(window_start) -%}
 {%- set days_late_allowed = var('article_recs__days_late_allowed') -%}
 {%- set unreadable_files = snowplow_unreadable_files(ref('int_event_files')) -%}
@@ -46,7 +49,7 @@ events as {{ cte_not_materialized() }} (
     {%- if window_start is not none %}
     where
         load_tstamp is null
-        or load_tstamp >= {{ window_start }}
+        or load_tstamp >= {{ read_from }}
     {%- if unread_old_files | length > 0 %}
         or source_file in (
             {%- for file in unread_old_files %}
