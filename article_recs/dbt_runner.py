@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from article_recs.settings import PROJECT_DIR  # noqa: E402 - re-exported for the callers of run_dbt
 
 #: the scheduled two-hourly build: seeds, models and data tests. Unit tests test the code, not the data, and
 #: the code does not change between runs: they run in CI and `make test` (dbt's advice for production).

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from article_recs import exit_codes
+from article_recs import exit_codes, settings
 from article_recs.serving.connection import PgSettings, PgUnavailable, attach_postgres, connect
 from article_recs.serving.schema import SCHEMA, ensure_schema
 
@@ -90,13 +90,6 @@ class PublishResult:
 
 
 # ---------------------------------------------------------------------------------------------- settings
-def default_duckdb_path() -> Path:
-    from article_recs.dbt_runner import PROJECT_DIR
-
-    path = Path(os.environ.get("ARTICLE_RECS_DUCKDB_PATH") or "warehouse/article_recs.duckdb")
-    return path if path.is_absolute() else PROJECT_DIR / path
-
-
 def default_models_to_keep() -> int:
     """``ARTICLE_RECS_MODELS_TO_KEEP``, else the dbt var ``article_recs__models_to_keep``, else 3."""
     if os.environ.get("ARTICLE_RECS_MODELS_TO_KEEP"):
@@ -104,9 +97,7 @@ def default_models_to_keep() -> int:
     try:
         import yaml
 
-        from article_recs.dbt_runner import PROJECT_DIR
-
-        project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
+        project = yaml.safe_load((settings.PROJECT_DIR / "dbt_project.yml").read_text())
         return int(project["vars"]["article_recs__models_to_keep"])
     except Exception:  # noqa: BLE001 - no project file next to an installed package: the documented default
         return 3
@@ -361,7 +352,7 @@ def publish(
     started = time.perf_counter()
     settings = settings or PgSettings.from_env()
     keep = default_models_to_keep() if keep is None else keep
-    duck = _open_warehouse(Path(duckdb_path) if duckdb_path else default_duckdb_path())
+    duck = _open_warehouse(settings.duckdb_path(duckdb_path))
     result = PublishResult()
     conn = None
     try:
@@ -477,7 +468,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--duckdb",
         type=Path,
         default=None,
-        help="DuckDB warehouse (default: $ARTICLE_RECS_DUCKDB_PATH or warehouse/article_recs.duckdb)",
+        help=settings.DUCKDB_PATH_HELP,
     )
     parser.add_argument(
         "--keep",
