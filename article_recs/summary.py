@@ -100,7 +100,7 @@ def read_summary(duckdb_path: str | Path) -> BuildSummary:
 
 def _read_build_summary(con: duckdb.DuckDBPyConnection, summary: BuildSummary) -> None:
     """The counts of ``marts.build_summary`` (the dbt view that defines them), totalled over sites."""
-    rows = con.execute("select fact, site_id, strategy, outcome, value from marts.build_summary").fetchall()
+    rows = con.execute("select fact, site_id, strategy, outcome, amount from marts.build_summary").fetchall()
     totals: dict[str, int] = {}
     by_strategy: dict[str, dict[str, int]] = {}
     for fact, site_id, strategy, outcome, value in rows:

@@ -115,7 +115,7 @@ def _build_summary(wh: _Warehouse) -> dict[tuple[str, str | None], int]:
     totalled over sites."""
     totals: dict[tuple[str, str | None], int] = {}
     for fact, detail, value in wh.rows(
-        f"select fact, coalesce(outcome, strategy), sum(value) from {wh.tables[BUILD_SUMMARY]} group by 1, 2"
+        f"select fact, coalesce(outcome, strategy), sum(amount) from {wh.tables[BUILD_SUMMARY]} group by 1, 2"
     ):
         totals[(fact, detail)] = int(value or 0)
     return totals

@@ -135,7 +135,8 @@ def test_quality_data_docs_render_in_chromium(tmp_path):
 
     clean = build_warehouse(tmp_path / "clean.duckdb")
     bad = broken_copy(
-        clean, tmp_path / "bad.duckdb", "update recommender.recommendations set score = 2 where rank = 1"
+        clean, tmp_path / "bad.duckdb",
+        "update marts.recommendation_coverage set has_related_list = false where article_id = 'a1'",
     )
     report = run_all(duckdb_path=str(bad), data_docs_dir=tmp_path / "docs", suites=["recommendations"])
     assert not report.success
@@ -143,12 +144,13 @@ def test_quality_data_docs_render_in_chromium(tmp_path):
     proc = _chromium(tmp_path, "--dump-dom", report.summary_html.as_uri())
     text = _text(re.sub(r"<[^>]+>", " ", proc.stdout))
     assert "FAILED: critical suite(s) recommendations" in text
-    assert "score must be between 0 and 1 — " in text
+    rule = "every article read in the serving cut's training window must have related recommendations"
+    assert rule + " from every strategy served on its site — " in text
 
-    page = report.results["recommendations"].statistics["frames"]["rows"]["data_docs"]
-    proc = _chromium(tmp_path, "--dump-dom", page)
+    [page] = (tmp_path / "docs" / "validations").rglob("*-recommendations.html")
+    proc = _chromium(tmp_path, "--dump-dom", page.as_uri())
     text = _text(re.sub(r"<[^>]+>", " ", proc.stdout))
-    assert "score must be between 0 and 1" in text and "unexpected values found" in text
+    assert rule in text and "unexpected values found" in text
     assert "fa-times" in proc.stdout  # the failed status mark; drawn by the inlined offline styles
     shot = tmp_path / "validation.png"
     _chromium(tmp_path, "--window-size=1200,1600", f"--screenshot={shot}", page)

@@ -61,47 +61,80 @@ related_sources as (
 
 ),
 
-facts as (
+per_site as (
 
-    select 'lines_read' as fact, null as site_id, null as strategy, outcome, events as value
-    from load_outcomes
-
-    union all
-
-    select 'page_views', site_id, null, null, count(*) from page_views group by site_id
-
-    union all
-
-    select 'article_page_views', site_id, null, null, count(article_id) from page_views group by site_id
-
-    union all
-
-    select 'sessions', site_id, null, null, count(*) from sessions group by site_id
-
-    union all
-
-    select 'readers', site_id, null, null, count(*) from readers group by site_id
-
-    union all
-
-    select 'articles', site_id, null, null, count(*) from articles group by site_id
-
-    union all
-
-    select 'current_models', site_id, strategy, null, count(*) from models group by site_id, strategy
-
-    union all
-
-    select 'recommendations', site_id, strategy, null, count(*) from recommendations group by site_id, strategy
+    select
+        site_id,
+        'page_views' as fact,
+        count(*) as amount
+    from page_views
+    group by site_id
 
     union all
 
     select
-        'articles_covered',
+        site_id,
+        'article_page_views' as fact,
+        count(article_id) as amount
+    from page_views
+    group by site_id
+
+    union all
+
+    select
+        site_id,
+        'sessions' as fact,
+        count(*) as amount
+    from sessions
+    group by site_id
+
+    union all
+
+    select
+        site_id,
+        'readers' as fact,
+        count(*) as amount
+    from readers
+    group by site_id
+
+    union all
+
+    select
+        site_id,
+        'articles' as fact,
+        count(*) as amount
+    from articles
+    group by site_id
+
+),
+
+per_strategy as (
+
+    select
+        site_id,
+        strategy,
+        'current_models' as fact,
+        count(*) as amount
+    from models
+    group by site_id, strategy
+
+    union all
+
+    select
+        site_id,
+        strategy,
+        'recommendations' as fact,
+        count(*) as amount
+    from recommendations
+    group by site_id, strategy
+
+    union all
+
+    select
         related_sources.site_id,
         related_sources.strategy,
-        null,
-        count(*)
+        'articles_covered' as fact,
+        count(*) as amount
     from related_sources
     inner join articles
         on
@@ -114,13 +147,32 @@ facts as (
 final as (
 
     select
-        cast(fact as {{ dbt.type_string() }}) as fact,
-        cast(site_id as {{ dbt.type_string() }}) as site_id,
-        cast(strategy as {{ dbt.type_string() }}) as strategy,
-        cast(outcome as {{ dbt.type_string() }}) as outcome,
-        cast(value as {{ dbt.type_bigint() }}) as value
+        cast('lines_read' as {{ dbt.type_string() }}) as fact,
+        cast(null as {{ dbt.type_string() }}) as site_id,
+        cast(null as {{ dbt.type_string() }}) as strategy,
+        cast(load_outcomes.outcome as {{ dbt.type_string() }}) as outcome,
+        cast(load_outcomes.events as {{ dbt.type_bigint() }}) as amount
+    from load_outcomes
 
-    from facts
+    union all
+
+    select
+        per_site.fact,
+        per_site.site_id,
+        null as strategy,
+        null as outcome,
+        per_site.amount
+    from per_site
+
+    union all
+
+    select
+        per_strategy.fact,
+        per_strategy.site_id,
+        per_strategy.strategy,
+        null as outcome,
+        per_strategy.amount
+    from per_strategy
 
 )
 
