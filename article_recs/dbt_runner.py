@@ -47,8 +47,11 @@ class DbtResult:
 
 def dbt_executable() -> str:
     """The dbt of this interpreter's environment (the project's .venv when run from it)."""
-    candidate = Path(sys.executable).parent / "dbt"
-    return str(candidate) if candidate.exists() else "dbt"
+    # sys.prefix too: a code server started by `dg dev` may run the base interpreter of the venv
+    for folder in (Path(sys.executable).parent, Path(sys.prefix) / "bin"):
+        if (folder / "dbt").exists():
+            return str(folder / "dbt")
+    return "dbt"
 
 
 def dbt_env(

@@ -510,7 +510,7 @@ def test_dagster_ui_shows_the_asset_graph_in_headless_chromium(orchestration_env
     env.update({k: v for k, v in orchestration_env.items() if k != "base"})
     env["ARTICLE_RECS_DUCKDB_PATH"] = str(tmp_path / "ui.duckdb")
     log = tmp_path / "dagster-webserver.log"
-    # The webserver alone (`make dagster` runs `dagster dev`, i.e. this plus the daemon): half the start-up
+    # The webserver alone (`make dagster` runs `dg dev`, i.e. this plus the daemon): half the start-up
     # time, and no daemon that could launch a real build should the test straddle an even hour.
     webserver = Path(sys.executable).parent / "dagster-webserver"
     with log.open("w") as out:
