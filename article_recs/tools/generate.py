@@ -30,8 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .behaviour import Behaviour
-from .errors import InputError
+from article_recs.events.behaviour import Behaviour
+from article_recs.events.errors import InputError
+
 from .profiles import (
     BOT_DEVICES,
     BOT_NETWORKS,
@@ -106,7 +107,7 @@ class GenerateConfig:
     quiet: bool = False
     force: bool = False
     behaviour: Behaviour = field(default_factory=Behaviour)
-    # the recommendation widget on article pages: rec_impression / rec_click events (events/widget.py)
+    # the recommendation widget on article pages: rec_impression / rec_click events (tools/widget.py)
     widget: bool = True
     widget_arms: dict[str, float] | None = None  # None: half item_knn, half popularity
 

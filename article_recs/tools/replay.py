@@ -53,8 +53,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .behaviour import Behaviour
-from .errors import InputError, InputFileNotFoundError
+from article_recs.events.behaviour import Behaviour
+from article_recs.events.errors import InputError, InputFileNotFoundError
+
 from .profiles import HUMAN_DEVICES, VIEWPORT_MARGIN
 from .sites import SITE_TEMPLATES, SiteTemplate
 from .tables import COUNTRY_TZ, PUBLIC_OCTETS, PageViews, Readers, make_pings, page_view_blocks, prepare_out
