@@ -94,6 +94,19 @@ def test_overview_renders_every_recommender_model(docs_site, server, tmp_path):
     expected = models | set(EVALUATION)
     missing = [m for m in sorted(expected) if f'data-nav-unique-id="model.article_recs.{m}"' not in dom]
     assert not missing, f"not rendered in the docs site's navigation: {missing}"
+    # the project's __overview__ page, for a newcomer: the data flow by group, where to start, the schedule
+    text = _text(re.sub(r"<[^>]+>", " ", dom))
+    for heading in ("The data flow", "Where to start", "The schedule", "The quality report"):
+        assert heading in text, f"overview without {heading!r}"
+
+
+def test_every_model_is_in_a_group_of_the_data_flow(docs_site):
+    manifest = json.loads((docs_site / "manifest.json").read_text())
+    groups = {g["name"] for g in manifest["groups"].values()}
+    assert groups == {"ingestion", "core", "recommender", "evaluation", "monitoring"}
+    models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+    ungrouped = [n["name"] for n in models if not n["group"]]
+    assert ungrouped == []
 
 
 def test_model_page_shows_its_description(docs_site, server, tmp_path):
