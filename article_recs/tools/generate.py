@@ -384,23 +384,6 @@ class _Visit:
         self.pages += 1
 
 
-def _simulate_site(
-    content: SiteContent,
-    site_index: int,
-    people: dict,
-    readers: Readers,
-    pvs: PageViews,
-    cfg: GenerateConfig,
-    rng: np.random.Generator,
-    tick: Callable[[int], None],
-) -> None:
-    """Sessions and page views of every human reader of one site, in reader order."""
-    simulation = _SiteSimulation(content, site_index, people, readers, pvs, cfg, rng)
-    for k, r in enumerate(simulation.rows):
-        simulation.reader(k, r)
-        tick(1)
-
-
 class _SiteSimulation:
     """One site's human readers: when their sessions start, and each session as a landing page and a chain
     of reads (the next article picked by :meth:`Behaviour.scores`), with look-alike and navigation pages in
@@ -444,6 +427,12 @@ class _SiteSimulation:
         self.timeout_ms = int(beh.session_gap_minutes * 60_000) + 60_000
         self.home_title = self.site.page_title("")
         self.max_age_s = beh.max_age_hours * 3600.0
+
+    def run(self, tick: Callable[[int], None]) -> None:
+        """Sessions and page views of every human reader of the site, in reader order."""
+        for k, r in enumerate(self.rows):
+            self.reader(k, r)
+            tick(1)
 
     def reader(self, k: int, r: int) -> None:
         """Every session of reader ``r`` (the ``k``-th of the site), one after the other."""
@@ -939,7 +928,7 @@ def generate(config: GenerateConfig) -> dict:
         leave=False,
     ) as bar:
         for i, content in enumerate(contents):
-            _simulate_site(content, i, people, readers, pvs, cfg, site_rngs[i], bar.update)
+            _SiteSimulation(content, i, people, readers, pvs, cfg, site_rngs[i]).run(bar.update)
 
     # crawlers: bot_rate of all events (human events ~ page views + their pings)
     human_pv_dwell = np.array(pvs.dwell_ms, dtype=np.int64)
