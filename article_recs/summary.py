@@ -60,7 +60,7 @@ def read_summary(duckdb_path: str | Path) -> BuildSummary:
             return ok
 
         if have("marts.build_summary"):
-            _read_build_summary(con, summary)
+            read_build_counts(con, summary)
         if _exists(con, "recommender.model_registry"):
             summary.latest_training_at = con.execute(
                 "select max(trained_at) from recommender.model_registry where status <> 'failed'"
@@ -98,7 +98,7 @@ def read_summary(duckdb_path: str | Path) -> BuildSummary:
     return summary
 
 
-def _read_build_summary(con: duckdb.DuckDBPyConnection, summary: BuildSummary) -> None:
+def read_build_counts(con: duckdb.DuckDBPyConnection, summary: BuildSummary) -> None:
     """The counts of ``marts.build_summary`` (the dbt view that defines them), totalled over sites."""
     rows = con.execute("select fact, site_id, strategy, outcome, amount from marts.build_summary").fetchall()
     totals: dict[str, int] = {}
