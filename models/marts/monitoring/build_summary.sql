@@ -36,13 +36,6 @@ articles as (
 
 ),
 
-models as (
-
-    select * from {{ ref('model_registry') }}
-    where status = 'current'
-
-),
-
 recommendations as (
 
     select * from {{ ref('current_recommendations') }}
@@ -114,8 +107,8 @@ per_strategy as (
         site_id,
         strategy,
         'current_models' as fact,
-        count(*) as amount
-    from models
+        count(distinct model_id) as amount
+    from recommendations
     group by site_id, strategy
 
     union all
