@@ -40,7 +40,8 @@ BUILD_RETRY_POLICY = RetryPolicy(
 WAREHOUSE_POOL = "article_recs_warehouse"
 
 # Dagster groups follow the data flow of docs/DESIGN.md (folders under models/ and python_models/):
-# seeds, staging, intermediate, core, monitoring, recommender, evaluation (every eval_* model, SQL or Python).
+# seeds, staging, intermediate, core, monitoring, recommender, evaluation (every eval_* model, SQL or Python),
+# reporting.
 def group_for(dbt_resource_props: Mapping[str, Any]) -> str | None:
     resource_type = dbt_resource_props.get("resource_type")
     if resource_type == "source":

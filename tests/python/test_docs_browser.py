@@ -103,7 +103,7 @@ def test_overview_renders_every_recommender_model(docs_site, server, tmp_path):
 def test_every_model_is_in_a_group_of_the_data_flow(docs_site):
     manifest = json.loads((docs_site / "manifest.json").read_text())
     groups = {g["name"] for g in manifest["groups"].values()}
-    assert groups == {"ingestion", "core", "recommender", "evaluation", "monitoring"}
+    assert groups == {"ingestion", "core", "recommender", "evaluation", "monitoring", "reporting"}
     models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
     ungrouped = [n["name"] for n in models if not n["group"]]
     assert ungrouped == []
