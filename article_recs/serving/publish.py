@@ -33,9 +33,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from article_recs import exit_codes, settings
+from article_recs import exit_codes
 from article_recs.serving.connection import PgSettings, PgUnavailable, attach_postgres, connect
 from article_recs.serving.schema import SCHEMA, ensure_schema
+from article_recs.settings import DUCKDB_PATH_HELP, PROJECT_DIR
+from article_recs.settings import duckdb_path as resolve_duckdb_path
 
 PROG = "article-recs publish"
 #: Key of the session advisory lock that serialises publishers.
@@ -97,7 +99,7 @@ def default_models_to_keep() -> int:
     try:
         import yaml
 
-        project = yaml.safe_load((settings.PROJECT_DIR / "dbt_project.yml").read_text())
+        project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
         return int(project["vars"]["article_recs__models_to_keep"])
     except Exception:  # noqa: BLE001 - no project file next to an installed package: the documented default
         return 3
@@ -352,7 +354,7 @@ def publish(
     started = time.perf_counter()
     settings = settings or PgSettings.from_env()
     keep = default_models_to_keep() if keep is None else keep
-    duck = _open_warehouse(settings.duckdb_path(duckdb_path))
+    duck = _open_warehouse(resolve_duckdb_path(duckdb_path))
     result = PublishResult()
     conn = None
     try:
@@ -468,7 +470,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--duckdb",
         type=Path,
         default=None,
-        help=settings.DUCKDB_PATH_HELP,
+        help=DUCKDB_PATH_HELP,
     )
     parser.add_argument(
         "--keep",
