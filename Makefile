@@ -84,10 +84,14 @@ bench-quick: $(STAMP) pg-up ## the small benchmark tier, one run of each measure
 	$(BIN)/python -m article_recs.bench --quick
 
 DAGSTER_HOME_DIR := $(CURDIR)/.dagster
+DAGSTER_PORT ?= 3000
 
 dagster: $(STAMP) ## Dagster (UI, two-hourly schedule, failure alerts) on http://127.0.0.1:3000 with the dbt project loaded
 	@mkdir -p $(DAGSTER_HOME_DIR) && cp orchestration/dagster.yaml $(DAGSTER_HOME_DIR)/dagster.yaml
-	DAGSTER_HOME=$(DAGSTER_HOME_DIR) $(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m orchestration.definitions
+	@# `dg dev` (Dagster's command for a project, pyproject.toml [tool.dg]); exec: Ctrl-C reaches it directly and
+	@# it stops the webserver, the daemon and the code server. .venv/bin first on PATH: dagster-dbt's
+	@# prepare_if_dev() parses the project with the `dbt` it finds there.
+	@DAGSTER_HOME=$(DAGSTER_HOME_DIR) PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/dg dev --host 127.0.0.1 --port $(DAGSTER_PORT)
 
 clean: ## remove generated data, warehouses, dbt target, reports
 	rm -rf data warehouse target logs reports bench

@@ -9,13 +9,7 @@ with
 
 recommendations as (
 
-    select * from {{ ref('recommendations') }}
-
-),
-
-models as (
-
-    select * from {{ ref('model_registry') }}
+    select * from {{ ref('current_recommendations') }}
 
 ),
 
@@ -36,10 +30,6 @@ final as (
         recommendations.model_id
 
     from recommendations
-    inner join models
-        on
-            recommendations.model_id = models.model_id
-            and models.status = 'current'
     left join articles
         on
             recommendations.site_id = articles.site_id

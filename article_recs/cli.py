@@ -121,7 +121,7 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_generate(args: argparse.Namespace) -> int:
-    from article_recs.events.generate import GenerateConfig, generate, summary_line
+    from article_recs.tools.generate import GenerateConfig, generate, summary_line
 
     config = GenerateConfig(
         out=args.out,
@@ -198,7 +198,7 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_replay(args: argparse.Namespace) -> int:
-    from article_recs.events.replay import ReplayConfig, replay, summary_line
+    from article_recs.tools.replay import ReplayConfig, replay, summary_line
 
     manifest = replay(
         ReplayConfig(

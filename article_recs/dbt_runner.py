@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from article_recs.settings import PROJECT_DIR  # noqa: E402 - re-exported for the callers of run_dbt
 
 #: the scheduled two-hourly build: seeds, models and data tests. Unit tests test the code, not the data, and
 #: the code does not change between runs: they run in CI and `make test` (dbt's advice for production).
@@ -47,8 +47,11 @@ class DbtResult:
 
 def dbt_executable() -> str:
     """The dbt of this interpreter's environment (the project's .venv when run from it)."""
-    candidate = Path(sys.executable).parent / "dbt"
-    return str(candidate) if candidate.exists() else "dbt"
+    # sys.prefix too: a code server started by `dg dev` may run the base interpreter of the venv
+    for folder in (Path(sys.executable).parent, Path(sys.prefix) / "bin"):
+        if (folder / "dbt").exists():
+            return str(folder / "dbt")
+    return "dbt"
 
 
 def dbt_env(

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-from article_recs.dbt_runner import PROJECT_DIR, DbtError, run_dbt
-
-DEFAULT_DUCKDB = "warehouse/article_recs.duckdb"
+from article_recs import settings
+from article_recs.dbt_runner import DbtError, run_dbt
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,15 +53,14 @@ def run(args: argparse.Namespace) -> int:
     _generate_if_needed(args)
     generated = time.monotonic()
 
-    duckdb_path = os.environ.get("ARTICLE_RECS_DUCKDB_PATH", DEFAULT_DUCKDB)
-    db_file = Path(duckdb_path) if os.path.isabs(duckdb_path) else PROJECT_DIR / duckdb_path
+    db_file = settings.duckdb_path()
     db_file.parent.mkdir(parents=True, exist_ok=True)
     dbt_vars = {
         "article_recs__events_path": str(out / "events" / "**" / "*.tsv*"),
         "article_recs__article_metadata_path": str(out / "articles" / "articles.csv"),
         "article_recs__ground_truth_path": str(out / "ground_truth"),
     }
-    print(f"\n== dbt build on DuckDB ({duckdb_path})", flush=True)
+    print(f"\n== dbt build on DuckDB ({db_file})", flush=True)
     build_args = ["build"] + (["--full-refresh"] if args.full_refresh else [])
     try:
         run_dbt(build_args, dbt_vars=dbt_vars, stream=True)

@@ -1,5 +1,7 @@
-"""What a build produced, read back from the DuckDB warehouse: the numbers `make demo` prints and the
-Dagster assets carry as metadata. Every query tolerates a table that is not there yet (a partial build)."""
+"""What a build produced, read back from the DuckDB warehouse: the numbers `make demo` prints. The counts
+are ``marts.build_summary``'s (the dbt view the Dagster metadata reads too); the evaluation table, the
+protocol and the training filters come from the recommender marts. Every query tolerates a table that is
+not there yet (a partial build)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from article_recs import settings
 from article_recs.report.online import online_table
 
 
@@ -37,11 +40,6 @@ class BuildSummary:
     missing: list[str] = field(default_factory=list)
 
 
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int | None:
-    row = con.execute(sql).fetchone()
-    return None if row is None or row[0] is None else int(row[0])
-
-
 def _exists(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
     schema, table = relation.split(".")
     row = con.execute(
@@ -61,47 +59,9 @@ def read_summary(duckdb_path: str | Path) -> BuildSummary:
                 summary.missing.append(relation)
             return ok
 
-        if have("marts.event_load_stats"):
-            summary.outcomes = dict(con.execute(
-                "select outcome, events from marts.event_load_stats order by events desc"
-            ).fetchall())
-            summary.lines_read = sum(summary.outcomes.values())
-        if have("marts.page_views"):
-            summary.page_views = _scalar(con, "select count(*) from marts.page_views")
-            summary.article_page_views = _scalar(
-                con, "select count(*) from marts.page_views where article_id is not null")
-        if have("marts.sessions"):
-            summary.sessions = _scalar(con, "select count(*) from marts.sessions")
-        if have("marts.users"):
-            summary.readers = _scalar(con, "select count(*) from marts.users")
-        if have("marts.articles"):
-            summary.articles = _scalar(con, "select count(*) from marts.articles")
-            summary.sites = [r[0] for r in con.execute(
-                "select distinct site_id from marts.articles order by 1").fetchall()]
-        if have("recommender.recommendations") and have("recommender.model_registry"):
-            current = """
-                select r.* from recommender.recommendations as r
-                inner join recommender.model_registry as m
-                    on r.model_id = m.model_id and m.status = 'current'
-            """
-            summary.recommendations = dict(con.execute(
-                f"select strategy, count(*) from ({current}) group by strategy order by strategy"
-            ).fetchall())
-            summary.current_models = _scalar(
-                con, "select count(*) from recommender.model_registry where status = 'current'")
-            if _exists(con, "marts.articles"):
-                summary.sources_covered = dict(con.execute(f"""
-                    with current_recs as ({current}),
-                    covered as (
-                        select strategy, site_id, source_entity_id as article_id
-                        from current_recs where source_entity_type = 'article'
-                        group by all
-                    )
-                    select c.strategy, count(*) / (select count(*) from marts.articles)
-                    from covered as c
-                    inner join marts.articles as a using (site_id, article_id)
-                    group by c.strategy order by c.strategy
-                """).fetchall())
+        if have("marts.build_summary"):
+            read_build_counts(con, summary)
+        if _exists(con, "recommender.model_registry"):
             summary.latest_training_at = con.execute(
                 "select max(trained_at) from recommender.model_registry where status <> 'failed'"
             ).fetchone()[0]
@@ -136,6 +96,38 @@ def read_summary(duckdb_path: str | Path) -> BuildSummary:
     finally:
         con.close()
     return summary
+
+
+def read_build_counts(con: duckdb.DuckDBPyConnection, summary: BuildSummary) -> None:
+    """The counts of ``marts.build_summary`` (the dbt view that defines them), totalled over sites."""
+    rows = con.execute("select fact, site_id, strategy, outcome, amount from marts.build_summary").fetchall()
+    totals: dict[str, int] = {}
+    by_strategy: dict[str, dict[str, int]] = {}
+    for fact, site_id, strategy, outcome, value in rows:
+        value = int(value)
+        if fact == "lines_read":
+            summary.outcomes[outcome] = value
+        elif strategy is not None:
+            slot = by_strategy.setdefault(fact, {})
+            slot[strategy] = slot.get(strategy, 0) + value
+        else:
+            totals[fact] = totals.get(fact, 0) + value
+        if fact == "articles":
+            summary.sites.append(site_id)
+    summary.outcomes = dict(sorted(summary.outcomes.items(), key=lambda item: -item[1]))
+    summary.lines_read = sum(summary.outcomes.values()) if summary.outcomes else None
+    summary.page_views = totals.get("page_views")
+    summary.article_page_views = totals.get("article_page_views")
+    summary.sessions = totals.get("sessions")
+    summary.readers = totals.get("readers")
+    summary.articles = totals.get("articles")
+    summary.sites.sort()
+    summary.recommendations = dict(sorted(by_strategy.get("recommendations", {}).items()))
+    if summary.recommendations:
+        summary.current_models = sum(by_strategy.get("current_models", {}).values())
+    if summary.articles:
+        covered = by_strategy.get("articles_covered", {})
+        summary.sources_covered = {s: covered.get(s, 0) / summary.articles for s in summary.recommendations}
 
 
 def _read_training_filters(con: duckdb.DuckDBPyConnection, summary: BuildSummary) -> None:
@@ -267,21 +259,11 @@ def _strategies(summary: BuildSummary) -> list[str]:
 
 
 def add_arguments(parser) -> None:  # noqa: ANN001 - argparse parser
-    parser.add_argument(
-        "--duckdb",
-        default=None,
-        help="DuckDB warehouse (default: $ARTICLE_RECS_DUCKDB_PATH or warehouse/article_recs.duckdb)",
-    )
+    parser.add_argument("--duckdb", default=None, help=settings.DUCKDB_PATH_HELP)
 
 
 def run(args) -> int:  # noqa: ANN001 - argparse namespace
-    import os
-
-    from article_recs.dbt_runner import PROJECT_DIR
-
-    path = Path(args.duckdb or os.environ.get("ARTICLE_RECS_DUCKDB_PATH") or "warehouse/article_recs.duckdb")
-    if not path.is_absolute() and not path.exists():
-        path = PROJECT_DIR / path
+    path = settings.duckdb_path(args.duckdb)
     if not path.exists():
         print(f"article-recs summary: no DuckDB warehouse at {path} (run `make demo` first)", file=sys.stderr)
         return 2

@@ -7,32 +7,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from article_recs.quality.suites import CRITICAL_SUITES, SUITE_MODELS, SUITES, QualityParams
+from article_recs.quality.suites import CRITICAL_SUITES, SUITE_MODELS, SUITES
 
-if TYPE_CHECKING:
-    from article_recs.quality.runner import QualityReport, SuiteResult
-
-__all__ = [
-    "CRITICAL_SUITES",
-    "DEFAULT_DOCS_DIR",
-    "SUITES",
-    "SUITE_MODELS",
-    "QualityParams",
-    "QualityReport",
-    "SuiteResult",
-    "WarehouseError",
-    "run_all",
-    "run_suite",
-]
-
-_LAZY = {"run_suite", "run_all", "SuiteResult", "QualityReport", "WarehouseError", "DEFAULT_DOCS_DIR"}
+__all__ = ["CRITICAL_SUITES", "SUITES", "SUITE_MODELS", "WarehouseError", "run_all", "run_suite"]
 
 
 def __getattr__(name: str) -> Any:
-    # runner imports duckdb and (on first use) GX; keep `from article_recs.quality import SUITES` light
-    if name in _LAZY:
+    # the runner imports pandas and (when it runs) GX: keep `from article_recs.quality import SUITES` light
+    if name in ("run_suite", "run_all", "WarehouseError", "QualityReport", "SuiteResult"):
         from article_recs.quality import runner
 
         return getattr(runner, name)

@@ -1,47 +1,38 @@
 """``article-recs quality``: run the checkpoints, build Data Docs, print a line per suite.
 
-Wired into ``article_recs/cli.py`` as ``add_arguments(parser)`` / ``run(args) -> int``. Exit status
-(:mod:`article_recs.exit_codes`): 0 when every critical suite passed, 1 when one failed (its failing
-expectations are printed in plain words), 2 when the arguments are wrong or the DuckDB file is missing, 3 when
-the warehouse cannot be used (DuckDB file locked, PostgreSQL down or refusing the login).
+Exit status (:mod:`article_recs.exit_codes`): 0 when every critical suite passed, 1 when one failed (its
+failing expectations are printed in plain words), 2 when the arguments are wrong or the DuckDB file is
+missing, 3 when the warehouse cannot be used (DuckDB file locked, PostgreSQL down or refusing the login).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from article_recs import exit_codes
+from article_recs import exit_codes, settings
 from article_recs.events.errors import InputError, UnavailableError
-from article_recs.quality.suites import PROJECT_DIR, SUITES
+from article_recs.quality.suites import SUITES
 
 PROG = "article-recs quality"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    default_duckdb = os.environ.get("ARTICLE_RECS_DUCKDB_PATH") or "warehouse/article_recs.duckdb"
-    parser.add_argument(
-        "--duckdb",
-        type=Path,
-        default=None,
-        metavar="PATH",
-        help=f"DuckDB warehouse to validate (default: $ARTICLE_RECS_DUCKDB_PATH or {default_duckdb})",
-    )
+    parser.add_argument("--duckdb", type=Path, default=None, metavar="PATH", help=settings.DUCKDB_PATH_HELP)
     parser.add_argument(
         "--target",
         choices=("duckdb", "postgres"),
         default=None,
-        help="warehouse: duckdb (pandas datasource) or postgres (GX's Postgres datasource, "
-        "ARTICLE_RECS_PG_* settings); default duckdb unless ARTICLE_RECS_TARGET=postgres",
+        help="warehouse (default duckdb unless ARTICLE_RECS_TARGET=postgres; "
+        "PostgreSQL from the ARTICLE_RECS_PG_* settings)",
     )
     parser.add_argument(
         "--docs-dir",
         type=Path,
-        default=PROJECT_DIR / "reports" / "data_docs",
+        default=settings.PROJECT_DIR / "reports" / "data_docs",
         metavar="DIR",
-        help="where the Data Docs HTML goes (default: reports/data_docs, gitignored)",
+        help="where the Data Docs HTML goes (default: reports/data_docs)",
     )
     parser.add_argument("--no-docs", action="store_true", help="validate only, build no Data Docs")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -53,32 +44,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="suites",
         help=f"run only this suite (repeatable): {', '.join(SUITES)}",
     )
-    parser.add_argument(
-        "--max-rows",
-        type=int,
-        default=None,
-        metavar="N",
-        help="DuckDB: validate frames up to N rows in full, larger ones on a deterministic N-row sample plus "
-        "exact SQL counts (default 500000)",
-    )
 
 
 def run(args: argparse.Namespace) -> int:
-    from article_recs.quality.runner import default_duckdb_path, run_all
-    from article_recs.quality.suites import QualityParams
+    from article_recs.quality.runner import run_all
 
-    # the environment's path is relative to the project (as dbt resolves it); --duckdb to the shell's folder
-    duckdb_path = args.duckdb or default_duckdb_path()
-    if args.max_rows is not None and args.max_rows < 1:
-        print(f"{PROG}: error: --max-rows must be at least 1", file=sys.stderr)
-        return exit_codes.USAGE
     try:
         report = run_all(
-            duckdb_path=duckdb_path,
+            duckdb_path=args.duckdb,
             target=args.target,
-            data_docs_dir=None if args.no_docs else args.docs_dir,
             suites=args.suites,
-            params=QualityParams.from_project(max_rows=args.max_rows),
+            data_docs_dir=None if args.no_docs else args.docs_dir,
             progress=not args.quiet,
         )
     except InputError as exc:
@@ -87,8 +63,7 @@ def run(args: argparse.Namespace) -> int:
 
     if report.data_docs_index is not None:
         print(f"Data Docs: {report.data_docs_index}")
-        if report.summary_html is not None:
-            print(f"Summary:   {report.summary_html} (no scripts: readable offline)")
+        print(f"Summary:   {report.summary_html} (no scripts: readable offline)")
     for line in report.summary_lines():
         print(line)
     failures = [(name, r) for name, r in report.results.items() if not r.success]
@@ -112,7 +87,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Standalone entry point (``python -m article_recs.quality.cli``) until the verb is wired."""
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
     add_arguments(parser)
     return run(parser.parse_args(argv))

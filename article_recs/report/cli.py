@@ -7,18 +7,13 @@ page was written, 2 when the warehouse cannot be read (missing or locked DuckDB 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from article_recs.dbt_runner import PROJECT_DIR
+from article_recs import settings
+from article_recs.settings import PROJECT_DIR
 
 PROG = "article-recs report"
-
-
-def default_duckdb_path() -> Path:
-    path = Path(os.environ.get("ARTICLE_RECS_DUCKDB_PATH") or "warehouse/article_recs.duckdb")
-    return path if path.is_absolute() else PROJECT_DIR / path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         metavar="PATH",
-        help="DuckDB warehouse to read (default: $ARTICLE_RECS_DUCKDB_PATH or warehouse/article_recs.duckdb)",
+        help=settings.DUCKDB_PATH_HELP,
     )
     parser.add_argument(
         "--out",
@@ -43,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
 
     from article_recs.report.evaluation import write_report
 
-    duckdb_path = args.duckdb or default_duckdb_path()
+    duckdb_path = settings.duckdb_path(args.duckdb)
     if not Path(duckdb_path).exists():
         print(f"{PROG}: no warehouse at {duckdb_path} (run `make demo` or dbt build first)", file=sys.stderr)
         return 2

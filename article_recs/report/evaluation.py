@@ -3,7 +3,8 @@
 Sections: metrics per strategy (latest run), metrics over runs, catalog coverage and age of what is
 recommended, the dwell distribution (with the training filter band), and the model registry.
 Reads ``evaluation.model_evaluations``, ``recommender.model_registry``, ``recommender.recommender_sites`` and
-``marts.page_views``; a table that is not built yet leaves its section with a note.
+``marts.page_views``; a table that is not built yet leaves its section with a note. The header line's counts
+are ``marts.build_summary``'s, the numbers ``article-recs summary`` prints.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class ReportData:
     sites: pd.DataFrame | None = None
     dwell: pd.DataFrame | None = None
     online: str | None = None  # the online evaluation section (article_recs.report.online), when there is one
+    build: str | None = None  # what the warehouse holds (marts.build_summary), one sentence
     missing: list[str] = field(default_factory=list)
 
 
@@ -74,6 +76,8 @@ def read_report_data(duckdb_path: str | Path) -> ReportData:
         if have("recommender.recommender_sites"):
             data.sites = con.execute("select * from recommender.recommender_sites order by site_id").df()
         data.online = online_section(con)
+        if _table_exists(con, "marts.build_summary"):
+            data.build = _build_counts(con)
         if have("marts.page_views"):
             data.dwell = con.execute(
                 """
@@ -85,6 +89,19 @@ def read_report_data(duckdb_path: str | Path) -> ReportData:
     finally:
         con.close()
     return data
+
+
+def _build_counts(con: duckdb.DuckDBPyConnection) -> str:
+    from article_recs.summary import BuildSummary, read_build_counts
+
+    counts = BuildSummary()
+    read_build_counts(con, counts)
+    served = sum(counts.recommendations.values())
+    return (
+        f"The warehouse holds {counts.page_views or 0:,} page views of {counts.readers or 0:,} readers and "
+        f"{counts.articles or 0:,} articles on {len(counts.sites)} site(s); {served:,} recommendations are "
+        f"served by {counts.current_models or 0} current models."
+    )
 
 
 def _strategies(frame: pd.DataFrame) -> list[str]:
@@ -378,7 +395,8 @@ def render_report(data: ReportData, duckdb_path: str | Path, k: int = 10) -> str
         "scored against the lists of the cut that was being served when it happened - the same rows the API "
         "serves. related = the next article read in a session, reader = the articles a reader read in the "
         "hours after a cut and never before it.</p>"
-        f"{missing}{body}</body></html>"
+        + (f"<p class=\"meta\">{escape(data.build)}</p>" if data.build else "")
+        + f"{missing}{body}</body></html>"
     )
 
 

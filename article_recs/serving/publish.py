@@ -36,6 +36,8 @@ from pathlib import Path
 from article_recs import exit_codes
 from article_recs.serving.connection import PgSettings, PgUnavailable, attach_postgres, connect
 from article_recs.serving.schema import SCHEMA, ensure_schema
+from article_recs.settings import DUCKDB_PATH_HELP, PROJECT_DIR
+from article_recs.settings import duckdb_path as resolve_duckdb_path
 
 PROG = "article-recs publish"
 #: Key of the session advisory lock that serialises publishers.
@@ -90,21 +92,12 @@ class PublishResult:
 
 
 # ---------------------------------------------------------------------------------------------- settings
-def default_duckdb_path() -> Path:
-    from article_recs.dbt_runner import PROJECT_DIR
-
-    path = Path(os.environ.get("ARTICLE_RECS_DUCKDB_PATH") or "warehouse/article_recs.duckdb")
-    return path if path.is_absolute() else PROJECT_DIR / path
-
-
 def default_models_to_keep() -> int:
     """``ARTICLE_RECS_MODELS_TO_KEEP``, else the dbt var ``article_recs__models_to_keep``, else 3."""
     if os.environ.get("ARTICLE_RECS_MODELS_TO_KEEP"):
         return int(os.environ["ARTICLE_RECS_MODELS_TO_KEEP"])
     try:
         import yaml
-
-        from article_recs.dbt_runner import PROJECT_DIR
 
         project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
         return int(project["vars"]["article_recs__models_to_keep"])
@@ -361,7 +354,7 @@ def publish(
     started = time.perf_counter()
     settings = settings or PgSettings.from_env()
     keep = default_models_to_keep() if keep is None else keep
-    duck = _open_warehouse(Path(duckdb_path) if duckdb_path else default_duckdb_path())
+    duck = _open_warehouse(resolve_duckdb_path(duckdb_path))
     result = PublishResult()
     conn = None
     try:
@@ -477,7 +470,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--duckdb",
         type=Path,
         default=None,
-        help="DuckDB warehouse (default: $ARTICLE_RECS_DUCKDB_PATH or warehouse/article_recs.duckdb)",
+        help=DUCKDB_PATH_HELP,
     )
     parser.add_argument(
         "--keep",

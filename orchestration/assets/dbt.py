@@ -40,7 +40,8 @@ BUILD_RETRY_POLICY = RetryPolicy(
 WAREHOUSE_POOL = "article_recs_warehouse"
 
 # Dagster groups follow the data flow of docs/DESIGN.md (folders under models/ and python_models/):
-# seeds, staging, intermediate, core, monitoring, recommender, evaluation (every eval_* model, SQL or Python).
+# seeds, staging, intermediate, core, monitoring, recommender, evaluation (every eval_* model, SQL or Python),
+# reporting.
 def group_for(dbt_resource_props: Mapping[str, Any]) -> str | None:
     resource_type = dbt_resource_props.get("resource_type")
     if resource_type == "source":
@@ -75,12 +76,17 @@ def article_recs_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
     On DuckDB, dagster-dbt's `.fetch_row_counts()` is not used: it opens the file read-write through a dbt
     adapter that stays open in this process after the step (locking the file against the next dbt run from
     the same process, e.g. in-process tests); `with_build_metadata` reads the row counts and the headline
-    through one read-only connection that it closes. Other warehouses get `.fetch_row_counts()`.
+    through one read-only connection that it closes. Other warehouses get dagster-dbt's
+    `.fetch_row_counts()` and `.fetch_column_metadata()` (the column schema of each table in the UI).
     """
     invocation = dbt.cli([*SCHEDULED_BUILD_ARGS, *dbt_vars_args()], context=context)
     try:
         duckdb_path = _duckdb_path(invocation)
-        events = invocation.stream() if duckdb_path else invocation.stream().fetch_row_counts()
+        events = (
+            invocation.stream()
+            if duckdb_path
+            else invocation.stream().fetch_row_counts().fetch_column_metadata()
+        )
         yield from with_build_metadata(
             events,
             manifest=invocation.manifest,

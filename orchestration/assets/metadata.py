@@ -8,10 +8,10 @@ model another branch has not written) or a query that fails is logged and left o
 What is attached (metadata keys):
 - every table model: ``dagster/row_count`` (the UI's "Rows" column; views are not counted);
 - ``event_load_stats``: ``rows_in`` (enriched lines ever read) and the outcome of each (used, bot, duplicate,
-  quarantined ...);
+  quarantined ...), the counts of the ``build_summary`` view (the numbers ``article-recs summary`` prints);
 - ``snowplow_run_stats``: what the latest (incremental) load read and wrote: ``rows_in`` (lines read this
   run), ``files_read``, ``rows_quarantined``, ``events_stored``, ``page_views_written``;
-- ``page_views``: ``page_views``, ``article_page_views``, ``readers``;
+- ``page_views``: ``page_views``, ``article_page_views``, ``readers`` (build_summary);
 - every strategy model that records its fit time (a ``train_seconds`` column per ``(site_id, cut_at)``: ALS's
   ``als_lists``): ``training_seconds``, the fit of the model served (the serving cut of ``recommender_cuts``),
   summed over sites;
@@ -19,7 +19,7 @@ What is attached (metadata keys):
 - the run's headline (``rows_in`` this run and ``rows_in_total``, ``page_views``, ``recommendations_written``
   per strategy, ``training_seconds``, next-article HR / NDCG and reader recall per strategy, the evaluation
   table) on ``recommendations``, the table the widget serves (or, until ``recommendations`` exists, on
-  ``recommendation_lists``, every strategy's lists, counted at the serving cut).
+  ``recommendation_lists``); rows per strategy are build_summary's (``current_recommendations``).
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ RUN_STATS_COLUMNS = {
 }
 PAGE_VIEWS = "page_views"
 RECOMMENDATIONS = "recommendations"
-MODEL_REGISTRY = "model_registry"
+# the counts (lines read per outcome, page views, readers, rows served per strategy): a dbt view
+BUILD_SUMMARY = "build_summary"
 MODEL_EVALUATIONS = "model_evaluations"
 RECOMMENDER_CUTS = "recommender_cuts"
 # every strategy's padded lists at every cut; the serving cut's rows are what recommendations serves
@@ -109,10 +110,23 @@ def _fmt(value: Any) -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
-def _event_load_stats(wh: _Warehouse) -> dict[str, Any]:
+def _build_summary(wh: _Warehouse) -> dict[tuple[str, str | None], int]:
+    """``build_summary`` (the dbt view of the warehouse's counts) as (fact, outcome or strategy) -> count,
+    totalled over sites."""
+    totals: dict[tuple[str, str | None], int] = {}
+    for fact, detail, value in wh.rows(
+        f"select fact, coalesce(outcome, strategy), sum(amount) from {wh.tables[BUILD_SUMMARY]} group by 1, 2"
+    ):
+        totals[(fact, detail)] = int(value or 0)
+    return totals
+
+
+def _event_load_stats(summary: Mapping[tuple[str, str | None], int]) -> dict[str, Any]:
     """Outcomes of every line ever read (all loads)."""
-    outcomes = wh.rows(f"select outcome, events from {wh.tables[EVENT_LOAD_STATS]} order by events desc")
-    counts = {str(outcome): int(events or 0) for outcome, events in outcomes}
+    counts = {outcome: n for (fact, outcome), n in summary.items() if fact == "lines_read"}
+    counts = dict(sorted(counts.items(), key=lambda item: -item[1]))
+    if not counts:
+        return {}
     return {
         "rows_in": sum(counts.values()),
         "rows_used": counts.get("used", 0),
@@ -141,11 +155,9 @@ def _run_stats(wh: _Warehouse) -> dict[str, Any]:
     return out
 
 
-def _page_views(wh: _Warehouse) -> dict[str, Any]:
-    [(page_views, article_page_views, readers)] = wh.rows(
-        f"select count(*), count(article_id), count(distinct domain_userid) from {wh.tables[PAGE_VIEWS]}"
-    )
-    return {"page_views": page_views, "article_page_views": article_page_views, "readers": readers}
+def _page_views(summary: Mapping[tuple[str, str | None], int]) -> dict[str, Any]:
+    return {key: summary[(key, None)] for key in ("page_views", "article_page_views", "readers")
+            if (key, None) in summary}
 
 
 def _serving_cuts_sql(wh: _Warehouse) -> str:
@@ -176,37 +188,12 @@ def _training_seconds(wh: _Warehouse, model: str) -> dict[str, Any]:
     }
 
 
-def _recommendations(wh: _Warehouse) -> dict[str, Any]:
-    """Rows served per strategy: the current models' rows of recommendations (the registry keeps older
-    versions' rows too); before recommendations exists, recommendation_lists at the serving cut."""
-    if wh.has(RECOMMENDATIONS):
-        table = wh.tables[RECOMMENDATIONS]
-        columns = wh.columns(RECOMMENDATIONS)
-        where = ""
-        if "model_id" in columns and wh.has(MODEL_REGISTRY) and "status" in wh.columns(MODEL_REGISTRY):
-            where = (
-                f"where model_id in (select model_id from {wh.tables[MODEL_REGISTRY]} "
-                "where status = 'current')"
-            )
-        by_strategy = wh.rows(f"select strategy, count(*) from {table} {where} group by 1 order by 1")
-    elif wh.has(RECOMMENDATION_LISTS) and wh.has(RECOMMENDER_CUTS):
-        by_strategy = wh.rows(
-            f"""
-            select lists.strategy, count(*)
-            from {wh.tables[RECOMMENDATION_LISTS]} as lists
-            inner join ({_serving_cuts_sql(wh)}) as serving
-                on lists.site_id = serving.site_id and lists.cut_at = serving.cut_at
-            group by 1
-            order by 1
-            """
-        )
-    else:
-        by_strategy = []
-    if not by_strategy:
-        return {"recommendations_written": 0}
+def _recommendations(summary: Mapping[tuple[str, str | None], int]) -> dict[str, Any]:
+    """Rows served per strategy: the rows of ``current_recommendations``."""
+    by_strategy = sorted((s, n) for (fact, s), n in summary.items() if fact == "recommendations")
     return {
-        "recommendations_written": sum(int(n) for _, n in by_strategy),
-        **{f"recommendations_{strategy}": int(n) for strategy, n in by_strategy},
+        "recommendations_written": sum(n for _, n in by_strategy),
+        **{f"recommendations_{strategy}": n for strategy, n in by_strategy},
     }
 
 
@@ -268,10 +255,11 @@ def read_build_metadata(
                 result.setdefault(model, {}).update(_safe(f"row count of {model}", _row_count, wh, model))
 
         headline: dict[str, Any] = {}
-        if wh.has(EVENT_LOAD_STATS):
-            stats = _safe(EVENT_LOAD_STATS, _event_load_stats, wh)
+        summary = _safe(BUILD_SUMMARY, _build_summary, wh) if wh.has(BUILD_SUMMARY) else {}
+        stats = _event_load_stats(summary)
+        if stats:
             result.setdefault(EVENT_LOAD_STATS, {}).update(stats)
-            headline.update({k: stats[k] for k in ("rows_in", "rows_quarantined") if k in stats})
+            headline.update({k: stats[k] for k in ("rows_in", "rows_quarantined")})
         if wh.has(RUN_STATS):  # incremental loads: "rows in" is what this run read
             run = _safe(RUN_STATS, _run_stats, wh)
             result.setdefault(RUN_STATS, {}).update(run)
@@ -280,8 +268,8 @@ def read_build_metadata(
             for key in ("rows_in", "rows_quarantined", "page_views_written"):
                 if key in run:
                     headline[key] = run[key]
-        if wh.has(PAGE_VIEWS):
-            views = _safe(PAGE_VIEWS, _page_views, wh)
+        views = _page_views(summary)
+        if views:
             result.setdefault(PAGE_VIEWS, {}).update(views)
             headline.update({k: views[k] for k in ("page_views",) if k in views})
         training_seconds = 0.0
@@ -293,8 +281,8 @@ def read_build_metadata(
                 result.setdefault(model, {}).update(training)
                 training_seconds += training["training_seconds"]
                 headline["training_seconds"] = round(training_seconds, 3)
-        recs = _safe("recommendations written", _recommendations, wh)
-        headline.update(recs)
+        if summary:
+            headline.update(_recommendations(summary))
         if wh.has(MODEL_EVALUATIONS):
             evaluation = _safe(MODEL_EVALUATIONS, _evaluations, wh)
             result.setdefault(MODEL_EVALUATIONS, {}).update(evaluation)

@@ -1,20 +1,15 @@
 """Great Expectations suites as Dagster asset checks, one check per suite on the model it validates.
 
-The suites live in `article_recs.quality` (issue 5), used only through its interface:
-``SUITES: dict[str, str]`` (suite name -> dbt model) and
-``run_suite(suite_name, *, duckdb_path=None) -> SuiteResult`` (``.success``, ``.statistics``, ``.failures``).
-The module is imported lazily: when it cannot be imported, the checks below are still defined (from
-``EXPECTED_SUITES``) and each run logs why they were skipped; the UI then shows them as skipped, not passed.
-
-All suites run in one op, one after the other, after the dbt build: each reads the DuckDB file read-only,
-and the op is in the warehouse pool so it never overlaps a dbt build from another run.
+The suites live in `article_recs.quality`: ``SUITE_MODELS`` (suite name -> dbt model), ``run_suite(name, *,
+duckdb_path)`` and ``CRITICAL_SUITES`` (the others only warn). All suites run in one op, one after the other,
+after the dbt build: each reads the DuckDB file read-only, and the op is in the warehouse pool so it never
+overlaps a dbt build from another run.
 """
 
 # no `from __future__ import annotations`: Dagster inspects the `context` annotation at definition time
 
 import importlib
 import json
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,44 +26,19 @@ from dagster import (
 
 from orchestration.resources import warehouse_duckdb_path
 
-QUALITY_MODULE = "article_recs.quality"
 
-# The suites issue 5 asks for, by the model each validates: the checks shown while article_recs.quality
-# does not exist yet. Once it imports, its SUITES is the only source of truth.
-EXPECTED_SUITES: dict[str, str] = {
-    "events": "stg_snowplow__events",
-    "page_views": "page_views",
-    "interactions": "interactions",
-    "recommendations": "recommendations",
-    "evaluations": "model_evaluations",
-}
-
-logger = logging.getLogger("article_recs.orchestration")
+def quality_module() -> Any:
+    """``article_recs.quality``, looked up when used (cheap: GX loads only when a suite runs)."""
+    return importlib.import_module("article_recs.quality")
 
 
-def load_quality_module() -> tuple[Any | None, str | None]:
-    """(module, None) or (None, the reason it cannot be used)."""
-    try:
-        module = importlib.import_module(QUALITY_MODULE)
-    except Exception as exc:  # missing, or broken while another engineer writes it
-        return None, f"{QUALITY_MODULE} cannot be imported ({type(exc).__name__}: {exc})"
-    missing = [name for name in ("SUITES", "run_suite") if not hasattr(module, name)]
-    if missing:
-        return None, f"{QUALITY_MODULE} has no {', '.join(missing)}"
-    return module, None
-
-
-def suite_models() -> tuple[dict[str, str], str | None]:
-    """Suite name -> dbt model name, and why the quality module is unusable (None when it is usable)."""
-    module, reason = load_quality_module()
-    if module is None:
-        return dict(EXPECTED_SUITES), reason
-    # SUITES names the relation ("marts.page_views"); SUITE_MODELS, when there, the dbt model itself
+def suite_models() -> dict[str, str]:
+    """Suite name -> the dbt model it validates."""
+    module = quality_module()
     models = dict(getattr(module, "SUITE_MODELS", None) or {})
     return {
-        str(suite): str(models.get(suite) or relation).split(".")[-1]
-        for suite, relation in dict(module.SUITES).items()
-    }, None
+        suite: str(models.get(suite) or relation).split(".")[-1] for suite, relation in module.SUITES.items()
+    }
 
 
 def check_name(suite: str) -> str:
@@ -77,10 +47,7 @@ def check_name(suite: str) -> str:
 
 def build_quality_checks(dbt_assets_def: AssetsDefinition) -> list:
     """One multi-asset check op with a check per suite whose model is one of the dbt assets."""
-    suites, reason = suite_models()
-    if reason:
-        logger.info("Great Expectations checks defined but will be skipped: %s", reason)
-
+    suites = suite_models()
     keys_by_model: dict[str, AssetKey] = {}
     for key in dbt_assets_def.keys:
         keys_by_model.setdefault(key.path[-1], key)
@@ -89,8 +56,7 @@ def build_quality_checks(dbt_assets_def: AssetsDefinition) -> list:
     suite_by_check: dict[str, str] = {}
     for suite, model in sorted(suites.items()):
         key = keys_by_model.get(model)
-        if key is None:
-            logger.info("Great Expectations suite %r: no model %r in the dbt project, no check", suite, model)
+        if key is None:  # a model disabled on this target
             continue
         name = check_name(suite)
         suite_by_check[name] = suite
@@ -112,17 +78,10 @@ def build_quality_checks(dbt_assets_def: AssetsDefinition) -> list:
         pool="article_recs_warehouse",
     )
     def great_expectations_suites(context: AssetCheckExecutionContext):
-        module, why = load_quality_module()
-        if module is None:
-            # Yielding nothing leaves the checks "skipped" in the UI (can_subset=True), not passed.
-            context.log.warning(f"Skipping Great Expectations suites: {why}")
-            return
+        module = quality_module()
         duckdb_path = str(warehouse_duckdb_path())
         for check_key in sorted(context.selected_asset_check_keys, key=lambda k: k.name):
             suite = suite_by_check[check_key.name]
-            if suite not in module.SUITES:
-                context.log.warning(f"Skipping {check_key.name}: suite {suite!r} is no longer in SUITES")
-                continue
             yield _run_suite(context, module, suite, check_key.asset_key, check_key.name, duckdb_path)
 
     return [great_expectations_suites]

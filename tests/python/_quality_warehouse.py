@@ -1,11 +1,9 @@
-"""A small, consistent DuckDB warehouse for the quality tests: every relation the suites read, with the dbt
-schemas and DESIGN.md's columns, built directly (no dbt run), so each test can copy it and break one thing.
+"""A small, consistent DuckDB warehouse for the quality tests: the relations the suites read, with the dbt
+schemas and the models' columns, built directly (no dbt run), so each test can copy it and break one thing.
 
-Two sites (herald, metro); as_of 2024-03-10 12:00; recs_per_source 3, popularity_top_n 5 (recommender_sites).
-Two cuts per site (recommender_cuts): the serving cut at as_of, whose training-window reads
-(recommender_cut_reads) every strategy's served lists cover, and a scored cut two hours earlier whose reads
-(a5 on herald) the served lists need not cover. As recommendation_lists pads them, every strategy serves a
-related list per article read at the serving cut, a list per reader and a 'default' list.
+Two sites (herald, metro); as_of 2024-03-10 11:42 (quality_thresholds); three strategies, each serving a
+related list for every article read at the serving cut (recommendation_coverage) and evaluated on both sites
+(evaluation_coverage). What those two models compute is pinned by their dbt unit tests.
 """
 
 from __future__ import annotations
@@ -21,9 +19,7 @@ import pandas as pd
 AS_OF = datetime(2024, 3, 10, 12, 0, 0)
 SITES = {"herald": ["a1", "a2", "a3", "a4", "a5", "a6"], "metro": ["m1", "m2", "m3", "m4"]}
 READERS = {"herald": ["u1", "u2", "u3", "u4", "u5"], "metro": ["r1", "r2"]}
-#: the strategies of the warehouse (the suites read them from model_registry, as the project's are data)
 STRATEGIES = ("als", "item_knn", "popularity")
-EARLIER_CUT = AS_OF - timedelta(hours=2)
 
 
 def _uuid(n: int) -> str:
@@ -89,28 +85,6 @@ def _page_views() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _articles() -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "site_id": site,
-                "article_id": a,
-                "canonical_path": f"/news/{a}",
-                "title": a.upper(),
-                "section": "news",
-                "author": "x",
-                "first_seen_at": AS_OF - timedelta(days=5),
-                "published_at": AS_OF - timedelta(days=6),
-                "published_at_source": "metadata",
-                "page_views": 10,
-                "readers": 5,
-            }
-            for site, articles in SITES.items()
-            for a in articles
-        ]
-    )
-
-
 def _read_articles(site: str) -> list[str]:
     return SITES[site][:4] if site == "herald" else SITES[site][:2]
 
@@ -147,161 +121,55 @@ def _interactions() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _recommender_sites() -> pd.DataFrame:
+def _recommendation_coverage() -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "site_id": site,
-                "app_id": f"{site}-web",
-                "as_of": AS_OF,
-                "training_window_days": 28,
-                "popularity_top_n": 5,
-                "recs_per_source": 3,
-            }
-            for site in SITES
-        ]
-    )
-
-
-def _recommender_cuts() -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "site_id": site,
-                "cut_at": cut_at,
-                "app_id": f"{site}-web",
-                "is_serving": cut_at == AS_OF,
-                "eval_window_end": None if cut_at == AS_OF else cut_at + timedelta(hours=2),
-                "is_scored": cut_at != AS_OF,
-                "as_of": AS_OF,
-                "training_window_days": 28,
-                "recs_per_source": 3,
-            }
-            for site in SITES
-            for cut_at in (EARLIER_CUT, AS_OF)
-        ]
-    )
-
-
-def _recommender_cut_reads() -> pd.DataFrame:
-    """The reads of each cut's 28-day window (interactions; the earlier cut also has a read of a5 that the
-    serving cut's window lost: no served list need cover it)."""
-    rows = []
-    interactions = _interactions()
-    for cut_at in (EARLIER_CUT, AS_OF):
-        read_at = interactions["last_read_at"]
-        window = interactions[(read_at < cut_at) & (read_at >= cut_at - timedelta(days=28))]
-        rows += [{**row, "cut_at": cut_at} for row in window.to_dict("records")]
-    rows.append(
-        {
-            "site_id": "herald",
-            "cut_at": EARLIER_CUT,
-            "domain_userid": "u2",
-            "article_id": "a5",
-            "dwell_s": 60,
-            "reads": 1,
-            "first_read_at": EARLIER_CUT - timedelta(days=27),
-            "last_read_at": EARLIER_CUT - timedelta(days=27),
-        }
-    )
-    columns = ["site_id", "cut_at", "domain_userid", "article_id", "dwell_s", "reads", "first_read_at"]
-    return pd.DataFrame(rows)[[*columns, "last_read_at"]]
-
-
-def _recommendations() -> pd.DataFrame:
-    rows = []
-
-    def add(site, strategy, kind, source, items):
-        for rank, item in enumerate(items, start=1):
-            rows.append(
-                {
-                    "model_id": f"{site}-{strategy}-1",
-                    "site_id": site,
-                    "strategy": strategy,
-                    "source_entity_type": kind,
-                    "source_entity_id": source,
-                    "recommended_article_id": item,
-                    "rank": rank,
-                    "score": round(1.0 / (rank + 0.5), 4),
-                }
-            )
-
-    # every strategy's lists at the serving cut, padded (recommendation_lists)
-    for site, articles in SITES.items():
-        for strategy in STRATEGIES:
-            for source in _read_articles(site):
-                add(site, strategy, "article", source, [a for a in articles if a != source][:3])
-            for reader in READERS[site]:
-                add(site, strategy, "reader", reader, articles[-3:])
-            add(site, strategy, "default", "default", articles[:5])
-    return pd.DataFrame(rows)
-
-
-def _model_registry() -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "model_id": f"{site}-{strategy}-1",
-                "run_id": "run-2",
                 "site_id": site,
                 "strategy": strategy,
-                "trained_at": AS_OF,
-                "status": "current",
+                "article_id": article,
+                "is_strategy_served": True,
+                "has_related_list": True,
             }
+            for site in SITES
+            for strategy in STRATEGIES
+            for article in _read_articles(site)
+        ]
+    )
+
+
+def _evaluation_coverage() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"site_id": site, "strategy": strategy, "is_evaluated": True}
             for site in SITES
             for strategy in STRATEGIES
         ]
     )
 
 
-def _model_evaluations() -> pd.DataFrame:
-    rows = []
-    for run_id, evaluated_at in (("run-1", AS_OF - timedelta(days=1)), ("run-2", AS_OF)):
-        for site in SITES:
-            for s, strategy in enumerate((*STRATEGIES, "oracle")):
-                # (task, metric, k, value, bootstrap half-width: means over cases only)
-                metrics = [
-                    ("related", "hr", 10, 0.2 + 0.1 * s, 0.05),
-                    ("related", "ndcg", 10, 0.1 + 0.05 * s, 0.04),
-                    ("related", "mrr", 10, 0.08, 0.02),
-                    ("related", "hr_cold_start", 10, 0.05, 0.05),
-                    ("reader", "recall", 10, 0.3, 0.1),
-                    ("reader", "ndcg", 10, 0.2, 0.05),
-                    ("related", "coverage", 10, 0.6, None),
-                    ("related", "mean_age_days", 10, 12.5 + s, None),
-                    ("related", "n_cases", 0, 40.0, None),
-                    ("related", "n_cuts", 0, 12.0, None),
-                    ("related", "cold_start_share", 0, 0.1, None),
-                ]
-                for task, metric, k, value, half_width in metrics:
-                    rows.append(
-                        {
-                            "run_id": run_id,
-                            "evaluated_at": evaluated_at,
-                            "site_id": site,
-                            "strategy": strategy,
-                            "task": task,
-                            "metric": metric,
-                            "k": k,
-                            "value": value,
-                            "ci_low": None if half_width is None else max(0.0, value - half_width),
-                            "ci_high": None if half_width is None else min(1.0, value + half_width),
-                        }
-                    )
-    return pd.DataFrame(rows)
+def _quality_thresholds() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "as_of": AS_OF - timedelta(minutes=18),
+                "heartbeat_s": 10,
+                "raw_tolerance_pct": 1.0,
+                "raw_max_age_days": 365,
+                "max_dwell_per_read_s": 4 * 3600,
+                "sample_rows": 500_000,
+            }
+        ]
+    )
 
 
 TABLES = {
     "staging.stg_snowplow__events": _events,
     "marts.page_views": _page_views,
-    "marts.articles": _articles,
     "marts.interactions": _interactions,
-    "recommender.recommender_sites": _recommender_sites,
-    "recommender.recommender_cuts": _recommender_cuts,
-    "recommender.recommender_cut_reads": _recommender_cut_reads,
-    "recommender.recommendations": _recommendations,
-    "recommender.model_registry": _model_registry,
-    "evaluation.model_evaluations": _model_evaluations,
+    "marts.recommendation_coverage": _recommendation_coverage,
+    "marts.evaluation_coverage": _evaluation_coverage,
+    "marts.quality_thresholds": _quality_thresholds,
 }
 
 
@@ -310,8 +178,7 @@ def build_warehouse(path: Path) -> Path:
     con = duckdb.connect(str(path))
     try:
         for relation, make in TABLES.items():
-            schema = relation.split(".")[0]
-            con.execute(f"create schema if not exists {schema}")
+            con.execute(f"create schema if not exists {relation.split('.')[0]}")
             frame = make()  # noqa: F841 - read by DuckDB's replacement scan
             con.execute(f"create table {relation} as select * from frame")
     finally:
@@ -329,12 +196,3 @@ def broken_copy(clean: Path, dest: Path, *statements: str) -> Path:
     finally:
         con.close()
     return dest
-
-
-#: two defects for the PostgreSQL test (plain SQL that both databases accept)
-DEFECTS_FOR_POSTGRES = (
-    "update recommender.recommendations set score = 1.2 "
-    "where model_id = 'herald-als-1' and source_entity_id = 'a1' and rank = 1",
-    "insert into recommender.recommendations values "
-    "('metro-als-1', 'metro', 'als', 'article', 'm1', 'm1', 4, 0.2)",
-)

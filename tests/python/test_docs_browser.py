@@ -94,6 +94,19 @@ def test_overview_renders_every_recommender_model(docs_site, server, tmp_path):
     expected = models | set(EVALUATION)
     missing = [m for m in sorted(expected) if f'data-nav-unique-id="model.article_recs.{m}"' not in dom]
     assert not missing, f"not rendered in the docs site's navigation: {missing}"
+    # the project's __overview__ page, for a newcomer: the data flow by group, where to start, the schedule
+    text = _text(re.sub(r"<[^>]+>", " ", dom))
+    for heading in ("The data flow", "Where to start", "The schedule", "The quality report"):
+        assert heading in text, f"overview without {heading!r}"
+
+
+def test_every_model_is_in_a_group_of_the_data_flow(docs_site):
+    manifest = json.loads((docs_site / "manifest.json").read_text())
+    groups = {g["name"] for g in manifest["groups"].values()}
+    assert groups == {"ingestion", "core", "recommender", "evaluation", "monitoring", "reporting"}
+    models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+    ungrouped = [n["name"] for n in models if not n["group"]]
+    assert ungrouped == []
 
 
 def test_model_page_shows_its_description(docs_site, server, tmp_path):
@@ -135,7 +148,8 @@ def test_quality_data_docs_render_in_chromium(tmp_path):
 
     clean = build_warehouse(tmp_path / "clean.duckdb")
     bad = broken_copy(
-        clean, tmp_path / "bad.duckdb", "update recommender.recommendations set score = 2 where rank = 1"
+        clean, tmp_path / "bad.duckdb",
+        "update marts.recommendation_coverage set has_related_list = false where article_id = 'a1'",
     )
     report = run_all(duckdb_path=str(bad), data_docs_dir=tmp_path / "docs", suites=["recommendations"])
     assert not report.success
@@ -143,12 +157,13 @@ def test_quality_data_docs_render_in_chromium(tmp_path):
     proc = _chromium(tmp_path, "--dump-dom", report.summary_html.as_uri())
     text = _text(re.sub(r"<[^>]+>", " ", proc.stdout))
     assert "FAILED: critical suite(s) recommendations" in text
-    assert "score must be between 0 and 1 — " in text
+    rule = "every article read in the serving cut's training window must have related recommendations"
+    assert rule + " from every strategy served on its site — " in text
 
-    page = report.results["recommendations"].statistics["frames"]["rows"]["data_docs"]
-    proc = _chromium(tmp_path, "--dump-dom", page)
+    [page] = (tmp_path / "docs" / "validations").rglob("*-recommendations.html")
+    proc = _chromium(tmp_path, "--dump-dom", page.as_uri())
     text = _text(re.sub(r"<[^>]+>", " ", proc.stdout))
-    assert "score must be between 0 and 1" in text and "unexpected values found" in text
+    assert rule in text and "unexpected values found" in text
     assert "fa-times" in proc.stdout  # the failed status mark; drawn by the inlined offline styles
     shot = tmp_path / "validation.png"
     _chromium(tmp_path, "--window-size=1200,1600", f"--screenshot={shot}", page)

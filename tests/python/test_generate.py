@@ -15,9 +15,9 @@ import pytest
 
 from article_recs.cli import main
 from article_recs.events.fields import FIELD_INDEX, FIELDS, N_FIELDS
-from article_recs.events.generate import SITE_TEMPLATES, GenerateConfig, generate
-from article_recs.events.sites import generated_sites
 from article_recs.events.truth import GroundTruth
+from article_recs.tools.generate import SITE_TEMPLATES, GenerateConfig, generate
+from article_recs.tools.sites import generated_sites
 
 END = date(2024, 5, 15)
 # the widget's events have their own tests (test_widget_events.py): these check page views and pings

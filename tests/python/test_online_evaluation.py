@@ -13,8 +13,8 @@ import duckdb
 import pytest
 
 from article_recs.dbt_runner import run_dbt
-from article_recs.events.generate import GenerateConfig, generate
 from article_recs.report.online import online_section, online_table, orderings_agree, read_online
+from article_recs.tools.generate import GenerateConfig, generate
 
 Z = 1.959963984540054
 ONLINE = ["+online_evaluation_summary", "+online_evaluation_by_position"]

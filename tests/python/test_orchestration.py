@@ -28,6 +28,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from article_recs.quality import CRITICAL_SUITES, SUITES
+
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LOCATION = "orchestration.definitions"
@@ -216,16 +218,12 @@ def test_failed_build_is_retried_once_after_a_back_off(defs):
 
 
 def test_great_expectations_suites_are_checks_on_the_models_they_validate(asset_graph):
-    """Whatever state article_recs.quality is in, every suite whose model exists is a check on that model;
-    once the module exports SUITES and run_suite, those are the checks."""
-    from orchestration.assets.quality import check_name, load_quality_module, suite_models
+    """Every suite of article_recs.quality is a check on the dbt model it validates."""
+    from orchestration.assets.quality import check_name, suite_models
 
-    suites, reason = suite_models()
-    module, _ = load_quality_module()
-    assert (module is None) == (reason is not None)
-    if module is not None:  # the module's suites, each on a dbt model name (not "schema.table")
-        assert set(suites) == set(module.SUITES)
-        assert all("." not in model for model in suites.values())
+    suites = suite_models()
+    assert set(suites) == set(SUITES)
+    assert all("." not in model for model in suites.values())  # dbt model names, not "schema.table"
 
     names = {key.path[-1] for key in asset_graph.get_all_asset_keys()}
     checks = {(key.asset_key.path[-1], key.name) for key in asset_graph.asset_check_keys}
@@ -373,7 +371,6 @@ def test_materializing_all_assets_in_process_writes_recommendations(
     import dagster as dg
 
     from orchestration.assets import article_recs_dbt, dbt_project, quality_checks
-    from orchestration.assets.quality import load_quality_module
     from orchestration.resources import build_dbt_resource
 
     monkeypatch.setenv(
@@ -426,9 +423,9 @@ def test_materializing_all_assets_in_process_writes_recommendations(
     # the dbt tests ran as asset checks
     evaluations = result.get_asset_check_evaluations()
     assert any(e.check_name == "unique_page_views_page_view_id" and e.passed for e in evaluations)
-    gx = [e for e in evaluations if e.check_name.startswith("gx_")]
-    module, _ = load_quality_module()
-    assert bool(gx) == (module is not None)  # run when article_recs.quality is there, skipped before
+    gx = {e.check_name: e.passed for e in evaluations if e.check_name.startswith("gx_")}
+    assert set(gx) == {f"gx_{suite}" for suite in SUITES}
+    assert all(gx[f"gx_{suite}"] for suite in CRITICAL_SUITES), gx
 
     # recommendations are in the warehouse, and nothing in this process still holds the DuckDB file
     with duckdb.connect(orchestration_env["ARTICLE_RECS_DUCKDB_PATH"]) as con:
@@ -513,7 +510,7 @@ def test_dagster_ui_shows_the_asset_graph_in_headless_chromium(orchestration_env
     env.update({k: v for k, v in orchestration_env.items() if k != "base"})
     env["ARTICLE_RECS_DUCKDB_PATH"] = str(tmp_path / "ui.duckdb")
     log = tmp_path / "dagster-webserver.log"
-    # The webserver alone (`make dagster` runs `dagster dev`, i.e. this plus the daemon): half the start-up
+    # The webserver alone (`make dagster` runs `dg dev`, i.e. this plus the daemon): half the start-up
     # time, and no daemon that could launch a real build should the test straddle an even hour.
     webserver = Path(sys.executable).parent / "dagster-webserver"
     with log.open("w") as out:

@@ -17,9 +17,9 @@ import pytest
 from pg_fixtures import create_database, drop_database, pg_server  # noqa: F401
 
 from article_recs.dbt_runner import run_dbt
-from article_recs.events.generate import GenerateConfig, generate
 from article_recs.serving.connection import PgSettings, connect
 from article_recs.serving.load_postgres import load_article_metadata, load_postgres
+from article_recs.tools.generate import GenerateConfig, generate
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

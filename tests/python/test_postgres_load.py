@@ -15,9 +15,9 @@ import pytest
 from pg_fixtures import pg_database, pg_env, pg_server  # noqa: F401
 
 from article_recs.events.fields import FIELD_INDEX, N_FIELDS
-from article_recs.events.generate import GenerateConfig, generate
 from article_recs.serving.connection import connect
 from article_recs.serving.load_postgres import EVENT_COLUMNS, atomic_ddl, load_postgres
+from article_recs.tools.generate import GenerateConfig, generate
 
 pytestmark = pytest.mark.postgres
 

@@ -38,33 +38,31 @@ def test_clean_warehouse_exits_0_and_prints_docs_path_and_a_line_per_suite(clean
     assert "quality: PASSED" in out
 
 
-def test_bad_scores_and_self_recommendations_exit_1_naming_the_rule(clean, tmp_path, capsys):
+def test_an_article_without_a_related_list_exits_1_naming_the_rule(clean, tmp_path, capsys):
     bad = broken_copy(
         clean,
         tmp_path / "bad.duckdb",
-        "update recommender.recommendations set score = 3.5 where rank = 2",
-        "insert into recommender.recommendations values "
-        "('metro-als-1', 'metro', 'als', 'article', 'm2', 'm2', 4, 0.2)",
+        "update marts.recommendation_coverage set has_related_list = false where article_id = 'm2'",
     )
     assert _run("--duckdb", str(bad), "--no-docs", "--suite", "recommendations") == 1
     captured = capsys.readouterr()
     assert "recommendations  FAIL" in captured.out
-    assert "[critical] recommendations: score must be between 0 and 1 — " in captured.out
-    assert "e.g. 3.5 (" in captured.out
     assert (
-        "[critical] recommendations: an article must never be recommended for itself — 1 of" in captured.out
-    )
+        "[critical] recommendations: every article read in the serving cut's training window must have "
+        "related recommendations from every strategy served on its site — 3 of 18"
+    ) in captured.out
+    assert "article_id='m2'" in captured.out
     assert "quality: FAILED — critical suite(s) failed: recommendations" in captured.err
     assert "Traceback" not in captured.out + captured.err
 
 
 def test_failing_non_critical_suite_only_warns(clean, tmp_path, capsys):
     bad = broken_copy(
-        clean, tmp_path / "bad_eval.duckdb", "update evaluation.model_evaluations set value = 2"
+        clean, tmp_path / "bad_eval.duckdb", "update marts.evaluation_coverage set is_evaluated = false"
     )
     assert _run("--duckdb", str(bad), "--no-docs", "--suite", "evaluations") == 0
     out = capsys.readouterr().out
-    assert "FAIL (warning)" in out and "[warning] evaluations: metric values must be between 0 and 1" in out
+    assert "FAIL (warning)" in out and "[warning] evaluations: the latest evaluation must cover" in out
     assert "quality: PASSED (warnings: evaluations)" in out
 
 

@@ -1,6 +1,6 @@
 """`article-recs quality` on what the project really builds: generated events -> dbt build (isolated DuckDB
-file and target folder) -> every suite whose relation was built passes; the generator's --bad-input data fails
-the raw-events suite with a readable message."""
+file and target folder) -> every suite whose relation was built passes, and a --vars override reaches the
+suites' thresholds; the generator's --bad-input data fails the raw-events suite with a readable message."""
 
 from __future__ import annotations
 
@@ -68,11 +68,26 @@ def test_generated_data_passes_every_built_suite(tmp_path, capsys):
         assert any(line.startswith(suite) and " PASS " in line for line in out.splitlines()), out
     assert (tmp_path / "docs" / "index.html").exists()
 
+    # the suites' thresholds are the build's: a --vars override reaches them (marts.quality_thresholds)
+    heartbeat = {**_vars(data), "article_recs__heartbeat": 30}
+    run_dbt(["run", "--select", "quality_thresholds"], dbt_vars=heartbeat,
+            duckdb_path=db, target_path=tmp_path / "target")  # fmt: skip
+    from article_recs.quality.runner import Warehouse
+
+    warehouse = Warehouse("duckdb", db)
+    try:
+        assert warehouse.thresholds().heartbeat_s == 30
+    finally:
+        warehouse.close()
+
 
 def test_bad_input_data_fails_quality_with_a_readable_message(tmp_path, capsys):
     data = _generate(tmp_path / "bad", "--bad-input")
     db = tmp_path / "bad.duckdb"
-    run_dbt(["run", "--select", "+stg_snowplow__events"], dbt_vars=_vars(data), duckdb_path=db,
+    # the events and the thresholds (with the seeds they need), no data tests: they would stop the build
+    selected = ["--select", "+stg_snowplow__events", "+quality_thresholds"]
+    skipped = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+    run_dbt(["build", *selected, *skipped], dbt_vars=_vars(data), duckdb_path=db,
             target_path=tmp_path / "target")  # fmt: skip
     code = _quality("--duckdb", str(db), "--no-docs", "--suite", "raw_events")
     captured = capsys.readouterr()

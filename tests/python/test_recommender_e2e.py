@@ -26,7 +26,7 @@ import pandas as pd
 import pytest
 
 from article_recs.dbt_runner import run_dbt
-from article_recs.events.generate import GenerateConfig, generate
+from article_recs.tools.generate import GenerateConfig, generate
 
 pytestmark = pytest.mark.slow
 

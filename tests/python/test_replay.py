@@ -15,8 +15,8 @@ import pytest
 from article_recs.cli import main
 from article_recs.events.errors import InputError
 from article_recs.events.fields import FIELD_INDEX, N_FIELDS
-from article_recs.events.replay import ReplayConfig, pseudonymous_id, replay
-from article_recs.events.sites import SITE_TEMPLATES
+from article_recs.tools.replay import ReplayConfig, pseudonymous_id, replay
+from article_recs.tools.sites import SITE_TEMPLATES
 
 F = FIELD_INDEX
 MIND_SUBSET = (

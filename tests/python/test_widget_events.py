@@ -14,8 +14,8 @@ import jsonschema
 import pytest
 
 from article_recs.events.fields import FIELD_INDEX as F
-from article_recs.events.generate import GenerateConfig, generate
 from article_recs.serving import arms
+from article_recs.tools.generate import GenerateConfig, generate
 
 REPO = Path(__file__).resolve().parents[2]
 IGLU = REPO / "tracking" / "iglu" / "schemas" / "com.article_recs"

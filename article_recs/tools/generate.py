@@ -30,8 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .behaviour import Behaviour
-from .errors import InputError
+from article_recs.events.behaviour import Behaviour
+from article_recs.events.errors import InputError
+
 from .profiles import (
     BOT_DEVICES,
     BOT_NETWORKS,
@@ -106,7 +107,7 @@ class GenerateConfig:
     quiet: bool = False
     force: bool = False
     behaviour: Behaviour = field(default_factory=Behaviour)
-    # the recommendation widget on article pages: rec_impression / rec_click events (events/widget.py)
+    # the recommendation widget on article pages: rec_impression / rec_click events (tools/widget.py)
     widget: bool = True
     widget_arms: dict[str, float] | None = None  # None: half item_knn, half popularity
 
@@ -383,151 +384,184 @@ class _Visit:
         self.pages += 1
 
 
-def _simulate_site(
-    content: SiteContent,
-    site_index: int,
-    people: dict,
-    readers: Readers,
-    pvs: PageViews,
-    cfg: GenerateConfig,
-    rng: np.random.Generator,
-    tick: Callable[[int], None],
-) -> None:
-    """Sessions and page views of every human reader of one site, in reader order."""
-    beh = cfg.behaviour
-    site = content.site
-    start_s, end_s = cfg.window
-    end_ms = end_s * 1000
-    rows = [r for r in people["rows"] if readers.site[r] == site_index]
-    pos = {r: i for i, r in enumerate(people["rows"])}
-    activity = np.array([people["activity"][pos[r]] for r in rows])
-    counts = rng.poisson(activity * cfg.days)
-    starts = beh.draw_session_starts_s(rng, int(counts.sum()), start_s, cfg.days, site.tz_offset_hours)
-    owner = np.repeat(np.arange(len(rows)), counts)
-    order = np.lexsort((starts, owner))
-    starts_by_reader = np.split((starts[order] * 1000).astype(np.int64), np.cumsum(counts)[:-1])
+class _SiteSimulation:
+    """One site's human readers: when their sessions start, and each session as a landing page and a chain
+    of reads (the next article picked by :meth:`Behaviour.scores`), with look-alike and navigation pages in
+    between. Every random draw comes from the site's generator in a fixed order: the same seed, the same
+    events."""
 
-    article_dwell = _Buffered(rng, lambda g, n: beh.draw_dwell_s(g, np.ones(n, bool)) * 1000)
-    nav_dwell = _Buffered(rng, lambda g, n: beh.draw_dwell_s(g, np.zeros(n, bool)) * 1000)
-    uniform = _Buffered(rng, lambda g, n: g.random(n))
-    session_ids_needed = int(counts.sum())
-    new_ips = random_ips(rng, session_ids_needed + 1)
-    refr_p = np.cumsum([r.weight for r in EXTERNAL_REFERRERS])
-    refr_p /= refr_p[-1]
-    topic, story, published = content.topic, content.story, content.published_s.astype(np.float64)
-    look_pub = content.look_published_s * 1000
-    gap_lo, gap_hi = beh.click_gap_s
-    timeout_ms = int(beh.session_gap_minutes * 60_000) + 60_000
-    home_title = site.page_title("")
-
-    max_age_s = beh.max_age_hours * 3600.0
-
-    def pick_article(t_ms: int, source: int | None, read: list[int], base: np.ndarray) -> int | None:
-        at = t_ms / 1000.0
-        hi = int(np.searchsorted(published, at, side="left"))
-        lo = int(np.searchsorted(published, at - max_age_s, side="left"))
-        if hi <= lo:
-            return None
-        s = beh.scores(
-            base, published, at, ref_s=end_s, story=story, topic=topic, source=source, read=read, lo=lo, hi=hi
+    def __init__(
+        self,
+        content: SiteContent,
+        site_index: int,
+        people: dict,
+        readers: Readers,
+        pvs: PageViews,
+        cfg: GenerateConfig,
+        rng: np.random.Generator,
+    ):
+        beh = self.beh = cfg.behaviour
+        self.content, self.site, self.people = content, content.site, people
+        self.readers, self.pvs = readers, pvs
+        start_s, self.end_s = cfg.window
+        self.end_ms = self.end_s * 1000
+        self.rows = [r for r in people["rows"] if readers.site[r] == site_index]
+        self.pos = {r: i for i, r in enumerate(people["rows"])}
+        activity = np.array([people["activity"][self.pos[r]] for r in self.rows])
+        counts = rng.poisson(activity * cfg.days)
+        starts = beh.draw_session_starts_s(
+            rng, int(counts.sum()), start_s, cfg.days, self.site.tz_offset_hours
         )
-        cum = np.cumsum(s)
-        if cum[-1] <= 0:
-            return None
-        return lo + int(min(np.searchsorted(cum, uniform() * cum[-1], side="right"), hi - lo - 1))
+        owner = np.repeat(np.arange(len(self.rows)), counts)
+        order = np.lexsort((starts, owner))
+        self.starts_by_reader = np.split((starts[order] * 1000).astype(np.int64), np.cumsum(counts)[:-1])
 
-    for k, r in enumerate(rows):
-        pref = people["prefs"][pos[r]]
-        base = beh.reader_base(pref, topic, content.quality, published, end_s)
+        self.article_dwell = _Buffered(rng, lambda g, n: beh.draw_dwell_s(g, np.ones(n, bool)) * 1000)
+        self.nav_dwell = _Buffered(rng, lambda g, n: beh.draw_dwell_s(g, np.zeros(n, bool)) * 1000)
+        self.uniform = _Buffered(rng, lambda g, n: g.random(n))
+        self.new_ips = random_ips(rng, int(counts.sum()) + 1)
+        refr_p = np.cumsum([r.weight for r in EXTERNAL_REFERRERS])
+        self.refr_p = refr_p / refr_p[-1]
+        self.published = content.published_s.astype(np.float64)
+        self.look_pub = content.look_published_s * 1000
+        self.timeout_ms = int(beh.session_gap_minutes * 60_000) + 60_000
+        self.home_title = self.site.page_title("")
+        self.max_age_s = beh.max_age_hours * 3600.0
+
+    def run(self, tick: Callable[[int], None]) -> None:
+        """Sessions and page views of every human reader of the site, in reader order."""
+        for k, r in enumerate(self.rows):
+            self.reader(k, r)
+            tick(1)
+
+    def reader(self, k: int, r: int) -> None:
+        """Every session of reader ``r`` (the ``k``-th of the site), one after the other."""
+        pref = self.people["prefs"][self.pos[r]]
+        content = self.content
+        base = self.beh.reader_base(pref, content.topic, content.quality, self.published, self.end_s)
         pref_cum = np.cumsum(pref)
         read: list[int] = []
         last_ms = -(10**15)
         sidx = 0
-        ip = readers.ip[r]
-        for start_ms in starts_by_reader[k].tolist():
-            if start_ms < last_ms + timeout_ms:
-                start_ms = last_ms + timeout_ms + int(uniform() * 1_800_000)
-            if start_ms >= end_ms:
+        ip = self.readers.ip[r]
+        for start_ms in self.starts_by_reader[k].tolist():
+            if start_ms < last_ms + self.timeout_ms:
+                start_ms = last_ms + self.timeout_ms + int(self.uniform() * 1_800_000)
+            if start_ms >= self.end_ms:
                 break
             sidx += 1
-            if sidx > 1 and uniform() < beh.new_ip_per_session:
-                ip = new_ips[len(pvs.sess_ip) % len(new_ips)]
-            sess = pvs.add_session(r, sidx, ip)
-            t = start_ms
-            # landing: where the session comes from
-            ref = EXTERNAL_REFERRERS[int(np.searchsorted(refr_p, uniform(), side="right"))]
-            query = ""
-            campaign = CAMPAIGNS.get(ref.source)
-            if campaign and uniform() < (0.1 if ref.source == "" else 0.5) and ref.medium in ("", "social"):
-                query = f"utm_source={campaign[0]}&utm_medium={campaign[1]}&utm_campaign={campaign[2]}"
-            visit = _Visit(pvs, site, sess, ref.url, ref.medium, ref.source, query)
-            emit = visit.emit
-            u = uniform()
-            last_article: int | None = None
+            if sidx > 1 and self.uniform() < self.beh.new_ip_per_session:
+                ip = self.new_ips[len(self.pvs.sess_ip) % len(self.new_ips)]
+            sess = self.pvs.add_session(r, sidx, ip)
+            last_ms = self.session(sess, start_ms, pref_cum, base, read)
 
-            if u < beh.landing_home + beh.landing_section:
-                if u < beh.landing_home:
-                    path, title = "/", home_title
-                    kind = HOME
-                else:
-                    tp = TOPICS[int(np.searchsorted(pref_cum, uniform() * pref_cum[-1], side="right"))]
-                    path, title, kind = site.section_path(tp), site.page_title(tp.title()), SECTION
-                dwell = nav_dwell()
-                emit(kind, -1, path, title, t, dwell)
-                t += int(dwell + (gap_lo + uniform() * (gap_hi - gap_lo)) * 1000)
-            last_event = t
-            while visit.pages < beh.max_pages_per_session and t < end_ms:
-                a = pick_article(t, last_article, read, base)
-                if a is None:
-                    break
-                dwell = article_dwell()
-                emit(ARTICLE, a, content.paths[a], site.page_title(content.titles[a]), t, dwell)
-                read.append(a)
-                last_article = a
+    def session(
+        self, sess: int, start_ms: int, pref_cum: np.ndarray, base: np.ndarray, read: list[int]
+    ) -> int:
+        """One session: landing, then reads while the reader continues; returns when its last event ends."""
+        beh, content, site = self.beh, self.content, self.site
+        visit = self.arrive(sess)
+        t = self.landing_page(visit, start_ms, pref_cum)
+        last_event = t
+        last_article: int | None = None
+        while visit.pages < beh.max_pages_per_session and t < self.end_ms:
+            a = self.pick_article(t, last_article, read, base)
+            if a is None:
+                break
+            dwell = self.article_dwell()
+            visit.emit(ARTICLE, a, content.paths[a], site.page_title(content.titles[a]), t, dwell)
+            read.append(a)
+            last_article = a
+            last_event = t + int(dwell)
+            t = self.next_page_at(t, dwell)
+            if self.uniform() >= beh.continue_prob or t >= self.end_ms:
+                break
+            t, last_event = self.between_reads(visit, a, t, last_event)
+        if visit.pages == 0:
+            # nothing published yet: the session is a single home page view
+            dwell = self.nav_dwell()
+            visit.emit(HOME, -1, "/", self.home_title, start_ms, dwell)
+            last_event = start_ms + int(dwell)
+        return max(last_event, t)
+
+    def next_page_at(self, t: int, dwell: float) -> int:
+        gap_lo, gap_hi = self.beh.click_gap_s
+        return t + int(dwell + (gap_lo + self.uniform() * (gap_hi - gap_lo)) * 1000)
+
+    def arrive(self, sess: int) -> _Visit:
+        """Where the session comes from: an external referrer, sometimes with campaign parameters."""
+        ref = EXTERNAL_REFERRERS[int(np.searchsorted(self.refr_p, self.uniform(), side="right"))]
+        query = ""
+        campaign = CAMPAIGNS.get(ref.source)
+        if campaign and self.uniform() < (0.1 if ref.source == "" else 0.5) and ref.medium in ("", "social"):
+            query = f"utm_source={campaign[0]}&utm_medium={campaign[1]}&utm_campaign={campaign[2]}"
+        return _Visit(self.pvs, self.site, sess, ref.url, ref.medium, ref.source, query)
+
+    def landing_page(self, visit: _Visit, t: int, pref_cum: np.ndarray) -> int:
+        """The home page or a section page first, or straight to an article; returns when the next page is."""
+        beh, site = self.beh, self.site
+        u = self.uniform()
+        if u < beh.landing_home + beh.landing_section:
+            if u < beh.landing_home:
+                path, title, kind = "/", self.home_title, HOME
+            else:
+                tp = TOPICS[int(np.searchsorted(pref_cum, self.uniform() * pref_cum[-1], side="right"))]
+                path, title, kind = site.section_path(tp), site.page_title(tp.title()), SECTION
+            dwell = self.nav_dwell()
+            visit.emit(kind, -1, path, title, t, dwell)
+            t = self.next_page_at(t, dwell)
+        return t
+
+    def between_reads(self, visit: _Visit, a: int, t: int, last_event: int) -> tuple[int, int]:
+        """After reading article ``a``: sometimes a look-alike page (not an article) or a navigation page
+        (home, its section, tag or author) before the next read."""
+        beh, content, site = self.beh, self.content, self.site
+        v = self.uniform()
+        if v < beh.lookalike_prob and content.look_ids:
+            j = int(np.searchsorted(self.look_pub, t)) - 1
+            if j >= 0:
+                j = int(self.uniform() * (j + 1))
+                dwell = self.article_dwell()
+                title = site.page_title(content.look_titles[j])
+                visit.emit(LOOKALIKE, -1, content.look_paths[j], title, t, dwell)
                 last_event = t + int(dwell)
-                t += int(dwell + (gap_lo + uniform() * (gap_hi - gap_lo)) * 1000)
-                if uniform() >= beh.continue_prob or t >= end_ms:
-                    break
-                v = uniform()
-                if v < beh.lookalike_prob and content.look_ids:
-                    j = int(np.searchsorted(look_pub, t)) - 1
-                    if j >= 0:
-                        j = int(uniform() * (j + 1))
-                        dwell = article_dwell()
-                        emit(
-                            LOOKALIKE,
-                            -1,
-                            content.look_paths[j],
-                            site.page_title(content.look_titles[j]),
-                            t,
-                            dwell,
-                        )
-                        last_event = t + int(dwell)
-                        t += int(dwell + (gap_lo + uniform() * (gap_hi - gap_lo)) * 1000)
-                elif v < beh.lookalike_prob + beh.nav_between:
-                    w = uniform()
-                    if w < 0.3:
-                        path, title, kind = "/", home_title, HOME
-                    elif w < 0.6:
-                        tp = TOPICS[topic[a]]
-                        path, title, kind = site.section_path(tp), site.page_title(tp.title()), SECTION
-                    elif w < 0.85:
-                        tag = content.tags[a]
-                        path, title, kind = site.tag_path(tag), site.page_title(tag.title()), TAG
-                    else:
-                        author = content.authors[a]
-                        path, title, kind = site.author_path(author), site.page_title(author), AUTHOR
-                    dwell = nav_dwell()
-                    emit(kind, -1, path, title, t, dwell)
-                    last_event = t + int(dwell)
-                    t += int(dwell + (gap_lo + uniform() * (gap_hi - gap_lo)) * 1000)
-            if visit.pages == 0:
-                # nothing published yet: the session is a single home page view
-                dwell = nav_dwell()
-                emit(HOME, -1, "/", home_title, start_ms, dwell)
-                last_event = start_ms + int(dwell)
-            last_ms = max(last_event, t)
-        tick(1)
+                t = self.next_page_at(t, dwell)
+        elif v < beh.lookalike_prob + beh.nav_between:
+            w = self.uniform()
+            if w < 0.3:
+                path, title, kind = "/", self.home_title, HOME
+            elif w < 0.6:
+                tp = TOPICS[content.topic[a]]
+                path, title, kind = site.section_path(tp), site.page_title(tp.title()), SECTION
+            elif w < 0.85:
+                tag = content.tags[a]
+                path, title, kind = site.tag_path(tag), site.page_title(tag.title()), TAG
+            else:
+                author = content.authors[a]
+                path, title, kind = site.author_path(author), site.page_title(author), AUTHOR
+            dwell = self.nav_dwell()
+            visit.emit(kind, -1, path, title, t, dwell)
+            last_event = t + int(dwell)
+            t = self.next_page_at(t, dwell)
+        return t, last_event
+
+    def pick_article(self, t_ms: int, source: int | None, read: list[int], base: np.ndarray) -> int | None:
+        """The next article, drawn by score among those published in the last max_age_hours."""
+        published = self.published
+        at = t_ms / 1000.0
+        hi = int(np.searchsorted(published, at, side="left"))
+        lo = int(np.searchsorted(published, at - self.max_age_s, side="left"))
+        if hi <= lo:
+            return None
+        content = self.content
+        s = self.beh.scores(
+            base, published, at, ref_s=self.end_s, story=content.story, topic=content.topic, source=source,
+            read=read, lo=lo, hi=hi,
+        )
+        cum = np.cumsum(s)
+        if cum[-1] <= 0:
+            return None
+        return lo + int(min(np.searchsorted(cum, self.uniform() * cum[-1], side="right"), hi - lo - 1))
 
 
 def _simulate_bots(
@@ -894,7 +928,7 @@ def generate(config: GenerateConfig) -> dict:
         leave=False,
     ) as bar:
         for i, content in enumerate(contents):
-            _simulate_site(content, i, people, readers, pvs, cfg, site_rngs[i], bar.update)
+            _SiteSimulation(content, i, people, readers, pvs, cfg, site_rngs[i]).run(bar.update)
 
     # crawlers: bot_rate of all events (human events ~ page views + their pings)
     human_pv_dwell = np.array(pvs.dwell_ms, dtype=np.int64)

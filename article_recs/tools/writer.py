@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .fields import FIELD_INDEX, N_FIELDS
+from article_recs.events.fields import FIELD_INDEX, N_FIELDS
 
 PAGE_VIEW, PAGE_PING = 0, 1
 # self-describing events of the recommendation widget (tracking/iglu/schemas/com.article_recs/...)

@@ -12,8 +12,9 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from .behaviour import Behaviour
-from .errors import InputError
+from article_recs.events.behaviour import Behaviour
+from article_recs.events.errors import InputError
+
 from .profiles import Device
 from .writer import block, block_template, web_page_context
 

@@ -53,8 +53,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .behaviour import Behaviour
-from .errors import InputError, InputFileNotFoundError
+from article_recs.events.behaviour import Behaviour
+from article_recs.events.errors import InputError, InputFileNotFoundError
+
 from .profiles import HUMAN_DEVICES, VIEWPORT_MARGIN
 from .sites import SITE_TEMPLATES, SiteTemplate
 from .tables import COUNTRY_TZ, PUBLIC_OCTETS, PageViews, Readers, make_pings, page_view_blocks, prepare_out
@@ -400,34 +401,26 @@ def _choose_site(cfg: ReplayConfig) -> SiteTemplate:
     return SITE_TEMPLATES[name]
 
 
-def replay(cfg: ReplayConfig) -> dict:
-    """Replay ``cfg.input`` into ``cfg.out``; returns the manifest (also written to ``manifest.json``)."""
-    from tqdm import tqdm
+@dataclass
+class _Timeline:
+    """The reads in replay order (by user, then time): when each starts and how long it lasts."""
 
-    if not cfg.input.is_file():
-        raise InputFileNotFoundError(f"--input {cfg.input} not found")
-    if cfg.mind_history and not cfg.mind:
-        raise InputError("--mind-history needs --mind")
-    site = _choose_site(cfg)
-    beh = cfg.behaviour
-    reads = read_mind(cfg.input, cfg.mind_history) if cfg.mind else read_interactions(cfg.input)
-    frame = reads.frame
-    skipped = reads.skipped
-    given: dict[str, ArticleMeta] = {}
-    articles_skipped: Counter = Counter()
-    articles_rows = 0
-    if cfg.articles is not None:
-        given, articles_skipped, articles_rows = read_articles(cfg.articles)
-    article_meta = _merge_meta(reads.articles, given)
+    users: list[str]
+    articles: list[str]
+    t: np.ndarray  # start, epoch ms: strictly increasing per user
+    dwell_ms: np.ndarray
+    unknown: np.ndarray  # no dwell given: the read gets no page pings
+    moved: int  # reads moved after the user's previous one
+    capped: int  # dwells capped at behaviour.max_dwell_s
 
-    # ids the site cannot carry in its URLs
-    valid = frame["article_id"].map(site.is_valid_article_id).astype(bool)
-    if (~valid).any():
-        skipped[f"article_id does not fit site {site.site_id} ({site.id_pattern})"] += int((~valid).sum())
-        frame = frame[valid]
-    frame = frame.reset_index(names="order").sort_values(["user_id", "t_ms", "order"], kind="stable")
+    def keep(self, mask: np.ndarray) -> None:
+        self.users = [u for u, k in zip(self.users, mask, strict=True) if k]
+        self.articles = [a for a, k in zip(self.articles, mask, strict=True) if k]
+        self.t, self.dwell_ms, self.unknown = self.t[mask], self.dwell_ms[mask], self.unknown[mask]
 
-    rng = np.random.default_rng(cfg.seed)
+
+def _place_reads(frame: pd.DataFrame, beh: Behaviour) -> _Timeline:
+    """Strictly increasing per user; a read ends where the user's next one starts."""
     n = len(frame)
     # a missing dwell stays unknown: 0 ms here, so the read gets no page pings (make_pings) - none invented
     dwell_in = frame["dwell_s"].to_numpy(dtype=np.float64)
@@ -437,10 +430,7 @@ def replay(cfg: ReplayConfig) -> dict:
     dwell_ms = (np.minimum(dwell_s, beh.max_dwell_s) * 1000).astype(np.int64)
     users = frame["user_id"].tolist()
     articles = frame["article_id"].tolist()
-    t_in = frame["t_ms"].to_numpy(dtype=np.float64).astype(np.int64)
-
-    # place reads: strictly increasing per user; a read ends where the user's next one starts
-    t = t_in.copy()
+    t = frame["t_ms"].to_numpy(dtype=np.float64).astype(np.int64).copy()
     moved = 0
     for i in range(1, n):
         if users[i] == users[i - 1] and t[i] <= t[i - 1]:
@@ -454,51 +444,45 @@ def replay(cfg: ReplayConfig) -> dict:
     room = np.r_[t[1:] - t[:-1], 0] - 1000 - beh.ping_jitter_ms if n else np.zeros(0, dtype=np.int64)
     cut = same_next & (dwell_ms > room)
     dwell_ms = np.where(cut, np.maximum(room, 0), dwell_ms)
+    return _Timeline(users, articles, t, dwell_ms, unknown, moved, capped)
 
-    # articles: metadata, URL path (dated by the publish time when known, else the first read)
+
+def _article_paths(
+    site: SiteTemplate, reads: _Timeline, given: dict[str, ArticleMeta], known: dict[str, ArticleMeta]
+) -> dict[str, tuple[ArticleMeta, str]]:
+    """Every article read (and every one of the CMS export the site can carry): its metadata and URL path,
+    dated by the publish time when known, else the first read."""
     first_seen: dict[str, int] = {}
-    for a, ti in zip(articles, t.tolist(), strict=True):
+    for a, ti in zip(reads.articles, reads.t.tolist(), strict=True):
         if a not in first_seen or ti < first_seen[a]:
             first_seen[a] = ti
     meta: dict[str, tuple[ArticleMeta, str]] = {}
     for a in list(first_seen) + [a for a in given if a not in first_seen and site.is_valid_article_id(a)]:
-        m = article_meta.get(a, ArticleMeta())
+        m = known.get(a, ArticleMeta())
         when = m.published_ms if m.published_ms is not None else first_seen[a]
         path = site.article_path(
             a, m.section or "general", m.title or "article", datetime.fromtimestamp(when / 1000, UTC)
         )
         meta[a] = (m, path)
-    unroutable = {a for a, (_, path) in meta.items() if site.article_id_from_path(path) != a}
-    if unroutable:
-        keep = np.array([a not in unroutable for a in articles], dtype=bool)
-        if not keep.all():
-            skipped[f"url of site {site.site_id} would not give back the article_id"] += int((~keep).sum())
-        users = [u for u, k in zip(users, keep, strict=True) if k]
-        articles = [a for a, k in zip(articles, keep, strict=True) if k]
-        t, dwell_ms, unknown = t[keep], dwell_ms[keep], unknown[keep]
-        n = len(users)
+    return meta
 
-    # pings (to know when a read's last event is), then sessions
-    read_to = rng.beta(2.2, 1.4, n)
-    doc_height = rng.integers(3000, 9000, n)
-    readers = Readers()
-    reader_of: dict[str, int] = {}
-    for u in users:
-        if u not in reader_of:
-            reader_of[u] = _reader_for(readers, site, u)
-    view_h = np.array([readers.viewport[reader_of[u]][1] for u in users], dtype=np.int64)
-    pings = make_pings(beh, rng, dwell_ms, doc_height, view_h, read_to)
-    last_offset = np.zeros(n, dtype=np.int64)
-    if pings.owner.size:
-        np.maximum.at(last_offset, pings.owner, pings.offset_ms)
+
+def _page_views(
+    cfg: ReplayConfig, site: SiteTemplate, reads: _Timeline, meta: dict[str, tuple[ArticleMeta, str]],
+    readers: Readers, reader_of: dict[str, int], last_offset: np.ndarray,
+) -> PageViews:
+    """One page view per read; a new session per user after SESSION_GAP_MS without events, the previous
+    page of the session as the referrer."""
+    from tqdm import tqdm
 
     pvs = PageViews()
     session = -1
     session_idx: dict[str, int] = {}
     prev_user, prev_end, prev_url = None, 0, ""
+    n = len(reads.users)
     with tqdm(total=n, desc="reads", unit="read", disable=cfg.quiet, file=sys.stderr, leave=False) as bar:
         for i in range(n):
-            user, ti = users[i], int(t[i])
+            user, ti = reads.users[i], int(reads.t[i])
             r = reader_of[user]
             if user != prev_user or ti - prev_end > SESSION_GAP_MS:
                 session_idx[user] = session_idx.get(user, 0) + 1
@@ -506,12 +490,19 @@ def replay(cfg: ReplayConfig) -> dict:
                 referrer, medium = "", ""
             else:
                 referrer, medium = prev_url, "internal"
-            m, path = meta[articles[i]]
+            m, path = meta[reads.articles[i]]
             page_title = site.page_title(m.title)  # no title known: the masthead alone, nothing invented
-            pvs.add(session, ti, int(dwell_ms[i]), 0, -1, path, page_title, "", referrer, medium, "")
+            pvs.add(session, ti, int(reads.dwell_ms[i]), 0, -1, path, page_title, "", referrer, medium, "")
             prev_user, prev_end, prev_url = user, ti + int(last_offset[i]), site.url(path)
             bar.update(1)
+    return pvs
 
+
+def _event_batch(
+    rng: np.random.Generator, site: SiteTemplate, pvs: PageViews, readers: Readers, pings, doc_height
+) -> EventBatch:
+    """The page views and their pings as one batch of enriched events (timestamps, ids, blocks)."""
+    n = len(pvs.t_ms)
     session_ids = [
         str(uuid.uuid5(_NAMESPACE, f"session\x1f{site.site_id}\x1f{readers.domain_userid[r]}\x1f{idx}"))
         for r, idx in zip(pvs.sess_reader, pvs.sess_idx, strict=True)
@@ -520,7 +511,6 @@ def replay(cfg: ReplayConfig) -> dict:
     a_blocks, b_blocks, c_blocks = page_view_blocks(
         pvs, readers, [site.host], pv_ids, session_ids, doc_height
     )
-
     pv_t = np.asarray(pvs.t_ms, dtype=np.int64)
     row_pv = np.concatenate([np.arange(n), pings.owner])
     row_kind = np.concatenate([np.full(n, PAGE_VIEW, np.int8), np.full(pings.owner.size, PAGE_PING, np.int8)])
@@ -531,7 +521,7 @@ def replay(cfg: ReplayConfig) -> dict:
     pp = np.zeros((rows, 4), dtype=np.int64)
     pp[n:, 2] = pings.y_min
     pp[n:, 3] = pings.y_max
-    batch = EventBatch(
+    return EventBatch(
         app_ids=[site.app_id],
         pv_site=np.zeros(n, dtype=np.int64),
         pv_a=a_blocks,
@@ -549,6 +539,59 @@ def replay(cfg: ReplayConfig) -> dict:
         fp_bytes=rng.integers(0, 256, (rows, 16), dtype=np.uint8),
         pp=pp,
     )
+
+
+def replay(cfg: ReplayConfig) -> dict:
+    """Replay ``cfg.input`` into ``cfg.out``; returns the manifest (also written to ``manifest.json``)."""
+    from tqdm import tqdm
+
+    if not cfg.input.is_file():
+        raise InputFileNotFoundError(f"--input {cfg.input} not found")
+    if cfg.mind_history and not cfg.mind:
+        raise InputError("--mind-history needs --mind")
+    site = _choose_site(cfg)
+    reads = read_mind(cfg.input, cfg.mind_history) if cfg.mind else read_interactions(cfg.input)
+    frame, skipped = reads.frame, reads.skipped
+    given: dict[str, ArticleMeta] = {}
+    articles_skipped: Counter = Counter()
+    articles_rows = 0
+    if cfg.articles is not None:
+        given, articles_skipped, articles_rows = read_articles(cfg.articles)
+
+    # ids the site cannot carry in its URLs
+    valid = frame["article_id"].map(site.is_valid_article_id).astype(bool)
+    if (~valid).any():
+        skipped[f"article_id does not fit site {site.site_id} ({site.id_pattern})"] += int((~valid).sum())
+        frame = frame[valid]
+    frame = frame.reset_index(names="order").sort_values(["user_id", "t_ms", "order"], kind="stable")
+
+    rng = np.random.default_rng(cfg.seed)
+    timeline = _place_reads(frame, cfg.behaviour)
+    meta = _article_paths(site, timeline, given, _merge_meta(reads.articles, given))
+    unroutable = {a for a, (_, path) in meta.items() if site.article_id_from_path(path) != a}
+    if unroutable:
+        keep = np.array([a not in unroutable for a in timeline.articles], dtype=bool)
+        if not keep.all():
+            skipped[f"url of site {site.site_id} would not give back the article_id"] += int((~keep).sum())
+        timeline.keep(keep)
+    n = len(timeline.users)
+
+    # pings (to know when a read's last event is), then sessions
+    read_to = rng.beta(2.2, 1.4, n)
+    doc_height = rng.integers(3000, 9000, n)
+    readers = Readers()
+    reader_of: dict[str, int] = {}
+    for u in timeline.users:
+        if u not in reader_of:
+            reader_of[u] = _reader_for(readers, site, u)
+    view_h = np.array([readers.viewport[reader_of[u]][1] for u in timeline.users], dtype=np.int64)
+    pings = make_pings(cfg.behaviour, rng, timeline.dwell_ms, doc_height, view_h, read_to)
+    last_offset = np.zeros(n, dtype=np.int64)
+    if pings.owner.size:
+        np.maximum.at(last_offset, pings.owner, pings.offset_ms)
+    pvs = _page_views(cfg, site, timeline, meta, readers, reader_of, last_offset)
+    batch = _event_batch(rng, site, pvs, readers, pings, doc_height)
+    rows, created = batch.row_pv.size, batch.created_ms
 
     prepare_out(cfg.out, ["events", "articles"], cfg.force, "replay")
     with tqdm(
@@ -573,16 +616,16 @@ def replay(cfg: ReplayConfig) -> dict:
         "reads": n,
         "skipped": sum(skipped.values()),
         "skipped_by_reason": dict(sorted(skipped.items())),
-        "reads_moved_after_previous": moved,
-        "dwell_given": int((~unknown).sum()),
-        "dwell_unknown_no_pings": int(unknown.sum()),
-        "dwell_capped": capped,
+        "reads_moved_after_previous": timeline.moved,
+        "dwell_given": int((~timeline.unknown).sum()),
+        "dwell_unknown_no_pings": int(timeline.unknown.sum()),
+        "dwell_capped": timeline.capped,
         "users": len(reader_of),
         "sessions": len(pvs.sess_reader),
         "page_views": n,
         "page_pings": int(pings.owner.size),
         "events": rows,
-        "articles": len(set(articles)),
+        "articles": len(set(timeline.articles)),
         "articles_in_cms_export": len(meta) - len(unroutable),
         "articles_with_metadata": sum(1 for m, _ in meta.values() if m.section or m.title),
         "articles_with_published_at": sum(1 for m, _ in meta.values() if m.published_ms is not None),
