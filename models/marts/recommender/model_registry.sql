@@ -5,7 +5,7 @@
     strategy (trained at the cut; model_evaluations). -#}
 
 {{ config(
-    materialized='incremental',
+    materialized=stateful_materialization(),
     incremental_strategy='delete+insert',
     unique_key='model_id',
     on_schema_change='fail',
@@ -293,21 +293,21 @@ this_run as (
             case
                 when new_models.strategy = 'als' then als_runs.train_seconds
                 when new_models.strategy = 'ranked' then ranked_runs.train_seconds
-            end as double precision
+            end as {{ type_double() }}
         )
         {%- else %}
-        cast(null as double precision)
+        cast(null as {{ type_double() }})
         {%- endif %} as train_seconds,
         cast(new_models.n_recommendations as bigint) as n_recommendations,
         cast(new_models.n_article_lists as bigint) as n_article_lists,
         cast(new_models.n_reader_lists as bigint) as n_reader_lists,
         cast({{ k }} as integer) as eval_k,
-        cast(headline_metrics.related_hr as double precision) as related_hr,
-        cast(headline_metrics.related_ndcg as double precision) as related_ndcg,
-        cast(headline_metrics.related_mrr as double precision) as related_mrr,
-        cast(headline_metrics.reader_recall as double precision) as reader_recall,
-        cast(headline_metrics.reader_ndcg as double precision) as reader_ndcg,
-        cast(headline_metrics.related_coverage as double precision) as related_coverage,
+        cast(headline_metrics.related_hr as {{ type_double() }}) as related_hr,
+        cast(headline_metrics.related_ndcg as {{ type_double() }}) as related_ndcg,
+        cast(headline_metrics.related_mrr as {{ type_double() }}) as related_mrr,
+        cast(headline_metrics.reader_recall as {{ type_double() }}) as reader_recall,
+        cast(headline_metrics.reader_ndcg as {{ type_double() }}) as reader_ndcg,
+        cast(headline_metrics.related_coverage as {{ type_double() }}) as related_coverage,
         cast('current' as {{ dbt.type_string() }}) as status,
         cast(null as {{ dbt.type_string() }}) as error_message
 
