@@ -6,7 +6,6 @@ strategies at every cut, and the same rolling evaluation of them."""
 
 from __future__ import annotations
 
-import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -15,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from pg_fixtures import create_database, drop_database, pg_server  # noqa: F401
+from warehouse_compare import CUT_CHECKS, MART_CHECKS, SELECT, STRATEGY_CHECKS, assert_same_rows
 
 from article_recs.dbt_runner import run_dbt
 from article_recs.events.generate import GenerateConfig, generate
@@ -24,92 +24,6 @@ from article_recs.serving.load_postgres import load_article_metadata, load_postg
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 AS_OF = "2024-03-10 00:00:00"
-
-#: (name, query): every query is portable SQL; rows are compared exactly (floats to 1e-6 relative).
-MART_CHECKS = [
-    (
-        "page_views",
-        "select count(*), count(distinct page_view_id), sum(engaged_time_in_s), "
-        "sum(absolute_time_in_s), sum(page_pings), count(article_id) from marts.page_views",
-    ),
-    (
-        "page_views_by_site",
-        "select site_id, count(*), sum(engaged_time_in_s) from marts.page_views "
-        "group by site_id order by site_id",
-    ),
-    ("sessions", "select count(*), sum(page_views), sum(engaged_time_in_s) from marts.sessions"),
-    ("users", "select count(*), sum(sessions), sum(page_views) from marts.users"),
-    ("articles", "select count(*), sum(page_views), sum(readers), count(published_at) from marts.articles"),
-    ("interactions", "select count(*), sum(dwell_s), sum(reads) from marts.interactions"),
-]
-#: What both builds run (models and their data tests): the marts, and the recommender and evaluation models
-#: with their parents. On PostgreSQL that is every SQL model (dbt-postgres has no Python models: no ALS, no
-#: oracle); recommendations and model_registry are built too, but their rows carry the run's model_id.
-SELECT = [
-    "+path:models/marts/core",
-    "+path:models/marts/recommender",
-    "+path:models/marts/evaluation",
-    "--indirect-selection",
-    "cautious",
-]
-#: (name, query) per cut: the same on both builds, whatever strategies each has.
-CUT_CHECKS = [
-    (
-        "recommender_cuts",
-        "select site_id, cut_at, is_serving, is_scored, eval_window_end from recommender.recommender_cuts "
-        "order by site_id, cut_at",
-    ),
-    (
-        "recommender_candidates",
-        "select site_id, cut_at, count(*), sum(age_days), sum(decay) from recommender.recommender_candidates "
-        "group by site_id, cut_at order by site_id, cut_at",
-    ),
-    (
-        "recommender_cut_reads",
-        "select site_id, cut_at, count(*), sum(dwell_s), sum(reads) from recommender.recommender_cut_reads "
-        "group by site_id, cut_at order by site_id, cut_at",
-    ),
-    (
-        "recommender_training_interactions",
-        "select site_id, cut_at, count(*), count(distinct domain_userid), sum(dwell_s) "
-        "from recommender.recommender_training_interactions "
-        "group by site_id, cut_at order by site_id, cut_at",
-    ),
-    (
-        "eval_related_cases",
-        "select site_id, cut_at, count(*), sum(case when is_cold_start then 1 else 0 end) "
-        "from evaluation.eval_related_cases group by site_id, cut_at order by site_id, cut_at",
-    ),
-    (
-        "eval_reader_cases",
-        "select site_id, cut_at, count(*), count(distinct domain_userid) "
-        "from evaluation.eval_reader_cases group by site_id, cut_at order by site_id, cut_at",
-    ),
-]
-#: (table, query) per strategy: compared on the strategies the PostgreSQL build has (read from its data, in
-#: place of ``{strategies}``); DuckDB has those and its Python ones.
-STRATEGY_CHECKS = [
-    (
-        "recommendation_lists",
-        "select site_id, cut_at, strategy, source_entity_type, source_entity_id, rank, "
-        "recommended_article_id, score, is_fill from recommender.recommendation_lists "
-        "where strategy in ({strategies}) "
-        "order by site_id, cut_at, strategy, source_entity_type, source_entity_id, rank",
-    ),
-    (
-        "eval_case_hits",
-        "select site_id, cut_at, strategy, task, count(*), sum(hr), sum(ndcg), sum(mrr), sum(recall), "
-        "sum(cold_start) from evaluation.eval_case_hits where strategy in ({strategies}) "
-        "group by site_id, cut_at, strategy, task order by site_id, cut_at, strategy, task",
-    ),
-    (
-        # the bootstrap intervals hash each case with the database's own hash function: values only
-        "model_evaluations",
-        "select site_id, strategy, task, metric, k, value from evaluation.model_evaluations "
-        "where strategy in ({strategies}) order by site_id, strategy, task, metric, k",
-    ),
-]
-
 
 @pytest.fixture(scope="module")
 def events(tmp_path_factory) -> Path:
@@ -199,41 +113,10 @@ def _pg_rows(settings: PgSettings, sql: str) -> list[tuple]:
         return cur.fetchall()
 
 
-def _normal(rows: list[tuple]) -> list[tuple]:
-    """Comparable values: numbers as floats, booleans and nulls as they are, the rest as text."""
-
-    def norm(value: object) -> object:
-        if value is None or isinstance(value, bool):
-            return value
-        try:
-            return float(value)  # int, float, Decimal
-        except (TypeError, ValueError):
-            return str(value)
-
-    return [tuple(norm(v) for v in row) for row in rows]
-
-
-def _assert_same(duck_rows: list[tuple], pg_rows: list[tuple]) -> None:
-    """The same rows in the same order; floats equal to 1e-6 relative (sums of doubles differ in the last
-    digits between the two databases)."""
-    duck, pg = _normal(duck_rows), _normal(pg_rows)
-    assert len(duck) == len(pg), f"{len(duck)} rows on DuckDB, {len(pg)} on PostgreSQL"
-
-    def same(a: object, b: object) -> bool:
-        if isinstance(a, float) and isinstance(b, float):
-            return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
-        return a == b
-
-    for i, (d, p) in enumerate(zip(duck, pg, strict=True)):
-        assert len(d) == len(p) and all(same(a, b) for a, b in zip(d, p, strict=True)), (
-            f"row {i}: DuckDB {d} != PostgreSQL {p}"
-        )
-
-
 @pytest.mark.parametrize("name,sql", MART_CHECKS, ids=[c[0] for c in MART_CHECKS])
 def test_marts_are_the_same_on_duckdb_and_postgres(name, sql, duckdb_build, postgres_build):
     duck = _duck_rows(duckdb_build, sql)
-    _assert_same(duck, _pg_rows(postgres_build, sql))
+    assert_same_rows(duck, _pg_rows(postgres_build, sql))
     assert duck and duck[0][0], f"{name}: empty on both, nothing compared"
 
 
@@ -242,7 +125,7 @@ def test_cuts_candidates_and_cases_are_the_same_on_duckdb_and_postgres(
     name, sql, duckdb_build, postgres_build
 ):
     duck = _duck_rows(duckdb_build, sql)
-    _assert_same(duck, _pg_rows(postgres_build, sql))
+    assert_same_rows(duck, _pg_rows(postgres_build, sql))
     assert duck, f"{name}: empty on both, nothing compared"
 
 
@@ -282,4 +165,4 @@ def test_strategy_lists_and_evaluations_are_the_same_on_duckdb_and_postgres(
     duck, pg = _duck_rows(duckdb_build, sql), _pg_rows(postgres_build, sql)
     assert len(pg) > 0
     assert {row[2] if table != "model_evaluations" else row[1] for row in pg} == set(strategies)
-    _assert_same(duck, pg)
+    assert_same_rows(duck, pg)

@@ -65,7 +65,7 @@ served_lists as (
             lists.site_id = cuts.site_id
             and lists.cut_at = cuts.cut_at
 
-    {%- if target.type == 'duckdb' %}
+    {%- if target.type in ['duckdb', 'spark'] %}
 
     union all
 

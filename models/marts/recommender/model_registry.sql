@@ -86,7 +86,7 @@ evaluations as (
 
 ),
 
-{% if target.type == 'duckdb' -%}
+{% if target.type in ['duckdb', 'spark'] -%}
 als_runs as (
 
     select
@@ -233,7 +233,7 @@ this_run as (
         {{ recommender_run_timestamp() }} as trained_at,
         cast(
             case new_models.strategy
-                {% if target.type == 'duckdb' -%}
+                {% if target.type in ['duckdb', 'spark'] -%}
                 when 'als' then {{ recommender_params_json('sites', als_knobs, als_constants) }}
                 when 'ranked' then ranked_runs.params
                 {% endif -%}
@@ -256,7 +256,7 @@ this_run as (
         sites.cut_at as train_window_end,
         cast(
             case new_models.strategy
-                {% if target.type == 'duckdb' -%}
+                {% if target.type in ['duckdb', 'spark'] -%}
                 when 'als' then als_runs.n_interactions
                 when 'ranked' then ranked_runs.n_interactions
                 {% endif -%}
@@ -268,7 +268,7 @@ this_run as (
         ) as n_interactions,
         cast(
             case new_models.strategy
-                {% if target.type == 'duckdb' -%}
+                {% if target.type in ['duckdb', 'spark'] -%}
                 when 'als' then als_runs.n_readers
                 {% endif -%}
                 when 'item_knn' then knn_training.n_readers
@@ -279,7 +279,7 @@ this_run as (
         ) as n_readers,
         cast(
             case new_models.strategy
-                {% if target.type == 'duckdb' -%}
+                {% if target.type in ['duckdb', 'spark'] -%}
                 when 'als' then als_runs.n_articles
                 {% endif -%}
                 when 'item_knn' then knn_training.n_articles
@@ -288,7 +288,7 @@ this_run as (
                 when 'covisitation' then window_reads.n_articles
             end as bigint
         ) as n_articles,
-        {%- if target.type == 'duckdb' %}
+        {%- if target.type in ['duckdb', 'spark'] %}
         cast(
             case
                 when new_models.strategy = 'als' then als_runs.train_seconds
@@ -314,7 +314,7 @@ this_run as (
     from new_models
     inner join sites
         on new_models.site_id = sites.site_id
-    {%- if target.type == 'duckdb' %}
+    {%- if target.type in ['duckdb', 'spark'] %}
     left join als_runs
         on new_models.site_id = als_runs.site_id
     left join ranked_runs
