@@ -8,50 +8,32 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 from pg_fixtures import create_database, drop_database, pg_server  # noqa: F401
-from warehouse_compare import CUT_CHECKS, MART_CHECKS, SELECT, STRATEGY_CHECKS, assert_same_rows
+from warehouse_compare import (
+    CUT_CHECKS,
+    MART_CHECKS,
+    SELECT,
+    STRATEGY_CHECKS,
+    assert_same_rows,
+    build_duckdb,
+    dbt_vars,
+    duck_rows,
+    generated_events,
+)
 
 from article_recs.dbt_runner import run_dbt
-from article_recs.events.generate import GenerateConfig, generate
 from article_recs.serving.connection import PgSettings, connect
 from article_recs.serving.load_postgres import load_article_metadata, load_postgres
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
-AS_OF = "2024-03-10 00:00:00"
 
 @pytest.fixture(scope="module")
 def events(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("both_events")
-    generate(
-        GenerateConfig(
-            out=out, users=400, articles=60, days=4, sites=2, seed=5, end=date(2024, 3, 10), quiet=True
-        )
-    )
-    return out
-
-
-def _vars(out: Path, **extra: object) -> dict[str, object]:
-    return {
-        "article_recs__as_of": AS_OF,
-        "article_recs__events_path": f"{out}/events/**/*.tsv*",
-        "article_recs__article_metadata_path": f"{out}/articles/articles.csv",
-        "article_recs__ground_truth_path": f"{out}/ground_truth",
-        **extra,
-    }
-
-
-def _build_duckdb(events: Path, work: Path) -> Path:
-    path = work / "warehouse.duckdb"
-    run_dbt(
-        ["build", "--select", *SELECT], duckdb_path=path, target_path=work / "target", dbt_vars=_vars(events)
-    )
-    return path
+    return generated_events(tmp_path_factory.mktemp("both_events"), users=400, articles=60, days=4)
 
 
 def _build_postgres(events: Path, work: Path, settings: PgSettings) -> None:
@@ -69,7 +51,7 @@ def _build_postgres(events: Path, work: Path, settings: PgSettings) -> None:
         target="postgres",
         target_path=work / "target",
         env=env,
-        dbt_vars=_vars(events, article_recs__events_source="atomic"),
+        dbt_vars=dbt_vars(events, article_recs__events_source="atomic"),
     )
 
 
@@ -80,7 +62,7 @@ def builds(events, tmp_path_factory, pg_server) -> tuple[Path, PgSettings]:
     settings = create_database(pg_server, name)
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:
-            duck = pool.submit(_build_duckdb, events, tmp_path_factory.mktemp("duck"))
+            duck = pool.submit(build_duckdb, events, tmp_path_factory.mktemp("duck"))
             pg = pool.submit(_build_postgres, events, tmp_path_factory.mktemp("pg"), settings)
             pg.result()
             path = duck.result()
@@ -99,14 +81,6 @@ def postgres_build(builds) -> PgSettings:
     return builds[1]
 
 
-def _duck_rows(path: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def _pg_rows(settings: PgSettings, sql: str) -> list[tuple]:
     with connect(settings) as conn, conn.cursor() as cur:
         cur.execute(sql)
@@ -115,7 +89,7 @@ def _pg_rows(settings: PgSettings, sql: str) -> list[tuple]:
 
 @pytest.mark.parametrize("name,sql", MART_CHECKS, ids=[c[0] for c in MART_CHECKS])
 def test_marts_are_the_same_on_duckdb_and_postgres(name, sql, duckdb_build, postgres_build):
-    duck = _duck_rows(duckdb_build, sql)
+    duck = duck_rows(duckdb_build, sql)
     assert_same_rows(duck, _pg_rows(postgres_build, sql))
     assert duck and duck[0][0], f"{name}: empty on both, nothing compared"
 
@@ -124,7 +98,7 @@ def test_marts_are_the_same_on_duckdb_and_postgres(name, sql, duckdb_build, post
 def test_cuts_candidates_and_cases_are_the_same_on_duckdb_and_postgres(
     name, sql, duckdb_build, postgres_build
 ):
-    duck = _duck_rows(duckdb_build, sql)
+    duck = duck_rows(duckdb_build, sql)
     assert_same_rows(duck, _pg_rows(postgres_build, sql))
     assert duck, f"{name}: empty on both, nothing compared"
 
@@ -140,7 +114,7 @@ def test_postgres_builds_every_sql_strategy_and_serves_them(duckdb_build, postgr
     """Every strategy of the PostgreSQL build is one DuckDB has too (DuckDB adds its Python ones), and each is
     served and registered there: recommendations and model_registry build on PostgreSQL."""
     on_pg = _postgres_strategies(postgres_build)
-    on_duck = [r[0] for r in _duck_rows(duckdb_build, STRATEGIES_SQL)]
+    on_duck = [r[0] for r in duck_rows(duckdb_build, STRATEGIES_SQL)]
     assert len(on_pg) >= 2 and set(on_pg) < set(on_duck)
     served = _pg_rows(
         postgres_build,
@@ -162,7 +136,7 @@ def test_strategy_lists_and_evaluations_are_the_same_on_duckdb_and_postgres(
     strategies = _postgres_strategies(postgres_build)
     assert strategies, "no strategy on PostgreSQL"
     sql = sql.format(strategies=", ".join(f"'{s}'" for s in strategies))
-    duck, pg = _duck_rows(duckdb_build, sql), _pg_rows(postgres_build, sql)
+    duck, pg = duck_rows(duckdb_build, sql), _pg_rows(postgres_build, sql)
     assert len(pg) > 0
     assert {row[2] if table != "model_evaluations" else row[1] for row in pg} == set(strategies)
     assert_same_rows(duck, pg)

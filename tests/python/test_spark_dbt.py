@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import shutil
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
-from warehouse_compare import CUT_CHECKS, MART_CHECKS, SELECT, STRATEGY_CHECKS, assert_same_rows
+from warehouse_compare import (
+    CUT_CHECKS,
+    MART_CHECKS,
+    STRATEGY_CHECKS,
+    assert_same_rows,
+    build_duckdb,
+    dbt_vars,
+    duck_rows,
+    generated_events,
+)
 
-from article_recs.dbt_runner import run_dbt
-from article_recs.events.generate import GenerateConfig, generate
 from article_recs.spark_models import build as build_on_spark
 from article_recs.spark_warehouse import attach_views, java_available
 
@@ -33,39 +39,11 @@ if not java_available():
     )
 pytest.importorskip("dbt.adapters.spark", reason="Spark tests skipped: dbt-spark missing (make spark-deps)")
 
-AS_OF = "2024-03-10 00:00:00"
-
 
 @pytest.fixture(scope="module")
 def events(tmp_path_factory) -> Path:
     """About 5k events: 2 sites, 3 days."""
-    out = tmp_path_factory.mktemp("spark_events")
-    generate(
-        GenerateConfig(
-            out=out, users=350, articles=50, days=3, sites=2, seed=5, end=date(2024, 3, 10), quiet=True
-        )
-    )
-    return out
-
-
-def _vars(events_dir: Path, out: Path) -> dict[str, object]:
-    return {
-        "article_recs__as_of": AS_OF,
-        "article_recs__events_path": f"{events_dir}/**/*.tsv*",
-        "article_recs__article_metadata_path": f"{out}/articles/articles.csv",
-        "article_recs__ground_truth_path": f"{out}/ground_truth",
-    }
-
-
-def _build_duckdb(out: Path, work: Path) -> Path:
-    path = work / "warehouse.duckdb"
-    run_dbt(
-        ["build", "--select", *SELECT],
-        duckdb_path=path,
-        target_path=work / "target",
-        dbt_vars=_vars(out / "events", out),
-    )
-    return path
+    return generated_events(tmp_path_factory.mktemp("spark_events"), users=350, articles=50, days=3)
 
 
 def _build_spark(out: Path, work: Path) -> Path:
@@ -86,7 +64,7 @@ def _build_spark(out: Path, work: Path) -> Path:
             target="spark",
             target_path=work / "target",
             env=env,
-            dbt_vars=_vars(landing, out),
+            dbt_vars=dbt_vars(out, landing),
             python_models=args is every,
         )
     return warehouse
@@ -96,7 +74,7 @@ def _build_spark(out: Path, work: Path) -> Path:
 def builds(events, tmp_path_factory) -> tuple[Path, duckdb.DuckDBPyConnection]:
     """Both builds side by side; the Spark tables are read through DuckDB views of their Parquet files."""
     with ThreadPoolExecutor(max_workers=2) as pool:
-        duck = pool.submit(_build_duckdb, events, tmp_path_factory.mktemp("duck"))
+        duck = pool.submit(build_duckdb, events, tmp_path_factory.mktemp("duck"))
         spark = pool.submit(_build_spark, events, tmp_path_factory.mktemp("spark"))
         warehouse = spark.result()
         path = duck.result()
@@ -116,14 +94,6 @@ def spark_build(builds) -> duckdb.DuckDBPyConnection:
     return builds[1]
 
 
-def _duck_rows(path: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def test_spark_ran_twice_and_the_second_run_read_every_file(spark_build):
     runs = spark_build.execute(
         "select run_seq, is_full_refresh from intermediate.int_runs_completed order by run_seq"
@@ -135,14 +105,14 @@ def test_spark_ran_twice_and_the_second_run_read_every_file(spark_build):
 
 @pytest.mark.parametrize("name,sql", MART_CHECKS, ids=[c[0] for c in MART_CHECKS])
 def test_marts_are_the_same_on_duckdb_and_spark(name, sql, duckdb_build, spark_build):
-    duck = _duck_rows(duckdb_build, sql)
+    duck = duck_rows(duckdb_build, sql)
     assert_same_rows(duck, spark_build.execute(sql).fetchall(), other="Spark")
     assert duck and duck[0][0], f"{name}: empty on both, nothing compared"
 
 
 @pytest.mark.parametrize("name,sql", CUT_CHECKS, ids=[c[0] for c in CUT_CHECKS])
 def test_cuts_candidates_and_cases_are_the_same_on_duckdb_and_spark(name, sql, duckdb_build, spark_build):
-    duck = _duck_rows(duckdb_build, sql)
+    duck = duck_rows(duckdb_build, sql)
     assert_same_rows(duck, spark_build.execute(sql).fetchall(), other="Spark")
     assert duck, f"{name}: empty on both, nothing compared"
 
@@ -163,7 +133,7 @@ def test_strategy_lists_and_evaluations_are_the_same_on_duckdb_and_spark(
     sql = sql.format(strategies=", ".join(f"'{s}'" for s in strategies))
     spark = spark_build.execute(sql).fetchall()
     assert spark
-    assert_same_rows(_duck_rows(duckdb_build, sql), spark, other="Spark")
+    assert_same_rows(duck_rows(duckdb_build, sql), spark, other="Spark")
 
 
 def test_spark_serves_and_registers_every_strategy_it_built(spark_build):

@@ -4,6 +4,15 @@ Spark): the same portable queries, rows compared in order, floats to 1e-6 relati
 from __future__ import annotations
 
 import math
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from article_recs.dbt_runner import run_dbt
+from article_recs.events.generate import GenerateConfig, generate
+
+AS_OF = "2024-03-10 00:00:00"
 
 #: (name, query): every query is portable SQL; rows are compared exactly (floats to 1e-6 relative).
 MART_CHECKS = [
@@ -120,3 +129,51 @@ def assert_same_rows(duck_rows: list[tuple], other_rows: list[tuple], other: str
         assert len(d) == len(p) and all(same(a, b) for a, b in zip(d, p, strict=True)), (
             f"row {i}: DuckDB {d} != {other} {p}"
         )
+
+
+def generated_events(out: Path, *, users: int, articles: int, days: int) -> Path:
+    """Generated events (2 sites, seed 5) for the days before AS_OF, into `out`."""
+    generate(
+        GenerateConfig(
+            out=out,
+            users=users,
+            articles=articles,
+            days=days,
+            sites=2,
+            seed=5,
+            end=date(2024, 3, 10),
+            quiet=True,
+        )
+    )
+    return out
+
+
+def dbt_vars(out: Path, events_dir: Path | None = None, **extra: object) -> dict[str, object]:
+    """The vars of a build of the events generated into `out` (their files: `events_dir`, else out/events)."""
+    return {
+        "article_recs__as_of": AS_OF,
+        "article_recs__events_path": f"{events_dir or out / 'events'}/**/*.tsv*",
+        "article_recs__article_metadata_path": f"{out}/articles/articles.csv",
+        "article_recs__ground_truth_path": f"{out}/ground_truth",
+        **extra,
+    }
+
+
+def build_duckdb(events: Path, work: Path) -> Path:
+    """The SELECT build of `events` on a DuckDB file of its own; returns the file."""
+    path = work / "warehouse.duckdb"
+    run_dbt(
+        ["build", "--select", *SELECT],
+        duckdb_path=path,
+        target_path=work / "target",
+        dbt_vars=dbt_vars(events),
+    )
+    return path
+
+
+def duck_rows(path: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
