@@ -187,7 +187,7 @@ def build(
     metastore (Derby) admits one Spark at a time."""
     run = {"dbt_vars": dbt_vars, "target": target, "target_path": target_path, "env": env, "stream": stream}
     run_dbt(["parse"], **{**run, "stream": False})
-    manifest_path = Path(target_path) if target_path else PROJECT_DIR / "target"
+    manifest_path = Path(target_path or os.environ.get("DBT_TARGET_PATH") or "target")
     if not manifest_path.is_absolute():
         manifest_path = PROJECT_DIR / manifest_path
     manifest_path = manifest_path / "manifest.json"

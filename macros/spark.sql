@@ -87,10 +87,11 @@
 {#- on-run-start: the file sources as Spark tables, redefined on every run from the vars (DuckDB reads them
     through the sources' external_location; PostgreSQL has none). Each events glob becomes an external text
     table over the folder before its `**`, reading every file below it whose name matches the last part
-    (recursiveFileLookup + pathGlobFilter: Hadoop globs have no `**`); gzip is decompressed by extension, and
-    a file that cannot be read at all (empty .gz, not gzip) is skipped by spark.sql.files.ignoreCorruptFiles
-    and quarantined as a file from int_event_files. The source tables are views of it with the file of each
-    line. The CMS export is an external CSV table read leniently (PERMISSIVE: a short row gets NULLs). -#}
+    (recursiveFileLookup + pathGlobFilter: Hadoop globs have no `**`); gzip is decompressed by extension. A
+    file that cannot be read at all (a .gz that is not gzip) fails the build with Spark's error naming it:
+    DuckDB quarantines such files as files (int_event_files), which has no Spark variant yet - an error
+    rather than lines silently skipped. The source tables are views of it with the file of each line. The
+    CMS export is an external CSV table read leniently (PERMISSIVE: a short row gets NULLs). -#}
 {% macro spark_file_sources() %}
     {{ return(adapter.dispatch('spark_file_sources', 'article_recs')()) }}
 {% endmacro %}
