@@ -55,6 +55,8 @@ def _build_on_spark(build_args: list[str], dbt_vars: dict[str, str], target: str
 
     warehouse = warehouse_dir(PROJECT_DIR)
     print(f"\n== dbt build on Spark (target {target}, tables in {warehouse})", flush=True)
+    # the unit tests pin the SQL on DuckDB (CI runs them there); on Spark a float may differ in its last digit
+    build_args = [*build_args, "--exclude-resource-type", "unit_test"]
     build(build_args, dbt_vars=dbt_vars, target=target, stream=True)
     return duckdb_of_spark(warehouse, warehouse / "views.duckdb")
 

@@ -47,16 +47,16 @@ def events(tmp_path_factory) -> Path:
 
 
 def _build_spark(out: Path, work: Path) -> Path:
-    """Two runs on one Spark warehouse: the Snowplow models on the first two thirds of the hour folders,
-    then everything (the Python models run by article_recs.spark_models) on every folder."""
+    """Two runs on one Spark warehouse: the SQL models on the first two thirds of the hour folders, then
+    everything (the Python models run by article_recs.spark_models) on every folder."""
     warehouse = work / "spark"
     env = {"ARTICLE_RECS_SPARK_WAREHOUSE": str(warehouse)}
     hours = sorted(p for p in (out / "events").glob("*/*/*/*") if p.is_dir())
     landing = work / "landing"
-    # the first run builds the Snowplow models only (the state the second run starts from), the second all
-    first = ["build", "--select", "+path:models/marts/core", "--exclude-resource-type", "test", "unit_test"]
-    every = ["build", "--exclude-resource-type", "test", "unit_test"]
-    for batch, args in ((hours[: 2 * len(hours) // 3], first), (hours[2 * len(hours) // 3 :], every)):
+    # the first run builds the SQL models (a completed run: every stateful Snowplow model is in it), the
+    # second everything, the Python models run by article_recs.spark_models included
+    args = ["build", "--exclude-resource-type", "test", "unit_test"]
+    for batch, python_models in ((hours[: 2 * len(hours) // 3], False), (hours[2 * len(hours) // 3 :], True)):
         for hour in batch:
             shutil.copytree(hour, landing / hour.relative_to(out / "events"))
         build_on_spark(
@@ -65,7 +65,7 @@ def _build_spark(out: Path, work: Path) -> Path:
             target_path=work / "target",
             env=env,
             dbt_vars=dbt_vars(out, landing),
-            python_models=args is every,
+            python_models=python_models,
         )
     return warehouse
 
