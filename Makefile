@@ -15,7 +15,7 @@ export DO_NOT_TRACK := 1
 DEMO_DIR := data/demo
 DEMO_ARGS := --users 3000 --articles 600 --days 14 --sites 2 --seed 7
 
-.PHONY: help install system-deps demo generate build docs test lint quality dagster pg-up pg-down publish serve bench bench-quick report mind clean
+.PHONY: help install system-deps spark-deps demo generate build docs test lint quality dagster pg-up pg-down publish serve bench bench-quick report mind clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -31,10 +31,20 @@ install: $(STAMP) ## create .venv and install the pinned dependencies
 system-deps: ## install PostgreSQL and Chromium from Debian's packages when missing (needs root)
 	@bash scripts/system-deps.sh
 
+SPARK_STAMP := $(VENV)/.installed-spark
+
+$(SPARK_STAMP): $(STAMP) requirements-spark.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -r requirements-spark.lock
+	@touch $(SPARK_STAMP)
+
+spark-deps: $(SPARK_STAMP) ## add local Apache Spark: pyspark + dbt-spark (requirements-spark.lock) and Java 17 (Debian)
+	@bash scripts/system-deps.sh spark
+
 generate: $(STAMP) ## generate the demo Snowplow events into data/demo
 	$(BIN)/article-recs generate --out $(DEMO_DIR) $(DEMO_ARGS)
 
-demo: $(STAMP) ## generate demo events, build everything on DuckDB, print a summary
+# ARTICLE_RECS_TARGET=spark make demo: the same build on local Spark (make spark-deps first, automatically)
+demo: $(STAMP) $(if $(filter spark%,$(ARTICLE_RECS_TARGET)),spark-deps) ## generate demo events, build everything on DuckDB (or ARTICLE_RECS_TARGET=spark), print a summary
 	$(BIN)/article-recs demo --out $(DEMO_DIR) $(DEMO_ARGS)
 
 build: $(STAMP) ## dbt build on the default target (DuckDB)
@@ -43,7 +53,7 @@ build: $(STAMP) ## dbt build on the default target (DuckDB)
 docs: $(STAMP) ## generate and serve the dbt docs site on localhost:8080
 	$(BIN)/dbt docs generate && $(BIN)/dbt docs serve --host 127.0.0.1 --port 8080 --no-browser
 
-test: $(STAMP) system-deps lint ## lint, then the test suite (pytest, with dbt builds on generated data)
+test: $(STAMP) system-deps spark-deps lint ## lint, then the test suite (pytest, with dbt builds on generated data)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) ## ruff on Python, sqlfluff (dbt templater) on the SQL models

@@ -233,6 +233,10 @@ MODULE_VERBS: dict[str, tuple[str, str]] = {
     "publish": ("article_recs.serving.publish", "publish the current models to the Postgres serving store"),
     "serve": ("article_recs.serving.api", "run the serving HTTP API (127.0.0.1; /docs, /demo)"),
     "pg": ("article_recs.serving.pg_server", "start, stop or check the local PostgreSQL (up|down|status)"),
+    "spark-build": (
+        "article_recs.spark_models",
+        "dbt build on Spark (ARTICLE_RECS_TARGET=spark), the Python models run between the dbt steps",
+    ),
     "summary": ("article_recs.summary", "print counts, recommendations and evaluation of the last build"),
     "quality": ("article_recs.quality.cli", "run the Great Expectations suites and build Data Docs"),
     "report": ("article_recs.report.cli", "write the offline-evaluation report (HTML with plots)"),

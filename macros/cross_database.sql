@@ -57,14 +57,22 @@
     cast({{ expression }} as {{ data_type }})
 {%- endmacro %}
 
+{#- The 8-byte floating-point type (dbt.type_float() is the 4-byte `float` on DuckDB). -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'article_recs')()) }}
+{%- endmacro %}
+{% macro default__type_double() -%}
+    double precision
+{%- endmacro %}
+
 {#- Floating-point division that is NULL when the divisor is 0. -#}
 {% macro safe_divide(numerator, denominator) -%}
-    (cast({{ numerator }} as double precision) / nullif({{ denominator }}, 0))
+    (cast({{ numerator }} as {{ type_double() }}) / nullif({{ denominator }}, 0))
 {%- endmacro %}
 
 {#- base ^ exponent as a double. -#}
 {% macro power_of(base, exponent) -%}
-    power(cast({{ base }} as double precision), {{ exponent }})
+    power(cast({{ base }} as {{ type_double() }}), {{ exponent }})
 {%- endmacro %}
 
 {#- Natural log of (1 + x). -#}
@@ -131,4 +139,27 @@
         or (materialized == 'incremental' and (not is_incremental() or snowplow_run_is_full())) -%}
     analyze {{ this }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- A text split on tabs into an array, its length, and its n-th element counted from 1 (the enriched TSV
+    reader). DuckDB's arrays are 1-based; spark__ variants (macros/spark.sql) shift to Spark's 0-based ones. -#}
+{% macro split_on_tab(text_expression) -%}
+    {{ return(adapter.dispatch('split_on_tab', 'article_recs')(text_expression)) }}
+{%- endmacro %}
+{% macro default__split_on_tab(text_expression) -%}
+    string_split({{ text_expression }}, chr(9))
+{%- endmacro %}
+
+{% macro array_size(array_expression) -%}
+    {{ return(adapter.dispatch('array_size', 'article_recs')(array_expression)) }}
+{%- endmacro %}
+{% macro default__array_size(array_expression) -%}
+    len({{ array_expression }})
+{%- endmacro %}
+
+{% macro array_element(array_expression, position) -%}
+    {{ return(adapter.dispatch('array_element', 'article_recs')(array_expression, position)) }}
+{%- endmacro %}
+{% macro default__array_element(array_expression, position) -%}
+    {{ array_expression }}[{{ position }}]
 {%- endmacro %}

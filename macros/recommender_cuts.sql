@@ -32,10 +32,14 @@
 
 {#- The config of a cut-keyed model (an incremental append of the new cuts, old cuts retired). -#}
 {% macro cut_keyed_config() -%}
+    {%- if stateful_materialization() == 'incremental' %}
     {{ config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
         post_hook=["{{ retire_cuts() }}"],
     ) }}
+    {%- else %}
+    {{ config(materialized=stateful_materialization()) }}
+    {%- endif %}
 {%- endmacro %}

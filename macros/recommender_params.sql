@@ -44,5 +44,5 @@
 {#- Age in days (fractional) between two timestamps, exact to the millisecond (epoch seconds, not datediff's
     whole-second boundaries), so the SQL models agree with the Python references in article_recs.recommend. -#}
 {% macro age_in_days(from_tstamp, to_tstamp) -%}
-    (cast({{ epoch_seconds(to_tstamp) }} - {{ epoch_seconds(from_tstamp) }} as double precision) / 86400.0)
+    (cast({{ epoch_seconds(to_tstamp) }} - {{ epoch_seconds(from_tstamp) }} as {{ type_double() }}) / 86400.0)
 {%- endmacro %}

@@ -97,17 +97,21 @@
 
 {#- post-hook of model_registry: drop the registry rows the retention rule no longer keeps ... -#}
 {% macro registry_retention_sql() -%}
+    {%- if stateful_materialization() == 'incremental' -%}
     delete from {{ this }}
     where model_id not in ({{ registry_kept_model_ids(this) }})
+    {%- endif -%}
 {%- endmacro %}
 
 {#- ... and the recommendations of every model that is not current or stale any more (dropped by retention,
     or written by a run whose registry update never happened: see `pending` in the model docs). -#}
 {% macro registry_orphans_sql() -%}
+    {%- if stateful_materialization() == 'incremental' -%}
     delete from {{ ref('recommendations') }}
     where model_id not in (
         select model_id from {{ this }} where status in ('current', 'stale')
     )
+    {%- endif -%}
 {%- endmacro %}
 
 

@@ -11,7 +11,7 @@
         'item_knn_lists': 'item_knn',
         'covisitation_lists': 'covisitation',
     } %}
-    {%- if target.type == 'duckdb' %}
+    {%- if target.type in ['duckdb', 'spark'] %}
     {%- do models.update({'als_lists': 'als', 'content_lists': 'content', 'ranked_lists': 'ranked'}) %}
     {%- endif %}
     {{ return(models) }}

@@ -3,6 +3,9 @@
 {#- The CTE body over a file source: source_file, raw_line, is_invalid_utf8 (always false here: lines that are
     not UTF-8 are rejected by the reader and quarantined through snowplow_insert_rejected_lines). -#}
 {% macro snowplow_decoded_lines(relation) -%}
+    {{ return(adapter.dispatch('snowplow_decoded_lines', 'article_recs')(relation)) }}
+{%- endmacro %}
+{% macro default__snowplow_decoded_lines(relation) -%}
     select
         filename as source_file,
         raw_line,
@@ -16,6 +19,9 @@
     the file name, so DuckDB evaluates a filter on it against the file list and skips whole files
     (EXPLAIN ANALYZE shows "Scanning Files: 12/661"). -#}
 {% macro snowplow_file_load_tstamp(filename) -%}
+    {{ return(adapter.dispatch('snowplow_file_load_tstamp', 'article_recs')(filename)) }}
+{%- endmacro %}
+{% macro default__snowplow_file_load_tstamp(filename) -%}
     try_strptime(
         nullif(regexp_extract({{ filename }}, '/([0-9]{4}/[0-9]{2}/[0-9]{2}/[0-9]{2})/[^/]*$', 1), ''),
         '%Y/%m/%d/%H'

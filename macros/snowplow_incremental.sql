@@ -5,6 +5,15 @@
     new event, from all of its stored events. The derived tables take the rebuilt sessions with delete+insert
     after deleting what those sessions held before (snowplow_delete_reprocessed_sessions). -#}
 
+{#- How the models that update their tables in place (the delete+insert ones, and the cut-keyed ones) are
+    materialized: incremental where the warehouse deletes rows (DuckDB, PostgreSQL). Where it cannot (Spark
+    with plain Parquet tables: macros/spark.sql) they are tables rebuilt whole, and every run is a full run
+    (snowplow_previous_run_state), so a run there equals a full refresh by construction. -#}
+{% macro stateful_materialization() %}
+    {{ return(adapter.dispatch('stateful_materialization', 'article_recs')()) }}
+{% endmacro %}
+{% macro default__stateful_materialization() %}{{ return('incremental') }}{% endmacro %}
+
 {#- The models whose tables carry state from run to run. A run over a warehouse where one of them (selected
     in this invocation) does not exist yet is a full run. -#}
 {% macro snowplow_incremental_models() %}
@@ -124,6 +133,9 @@
                 {%- do missing.append('(events source changed: ' ~ last_run[0][1] ~ ')') -%}
             {%- endif -%}
         {%- endif -%}
+    {%- endif -%}
+    {%- if stateful_materialization() != 'incremental' -%}
+        {%- do missing.append('(every run is a full run on ' ~ target.type ~ ')') -%}
     {%- endif -%}
     {%- set is_full_refresh = flags.FULL_REFRESH or store is none or completed is none or missing | length > 0 -%}
     {%- do state.update({

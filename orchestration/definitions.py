@@ -13,13 +13,17 @@ from orchestration.assets.serving import postgres_serving, publish_enabled
 from orchestration.resources import build_dbt_resource
 from orchestration.schedules import build_job, every_two_hours
 from orchestration.sensors import alert_on_run_failure
+from orchestration.spark import spark_build_job, spark_every_two_hours, spark_target
+
+# On a Spark target the scheduled build is orchestration/spark.py's job (the Python models run beside dbt)
+on_spark = spark_target() is not None
 
 defs = Definitions(
     # postgres_serving (publish to the Postgres serving schema) only when ARTICLE_RECS_PUBLISH is set
     assets=[article_recs_dbt, *([postgres_serving] if publish_enabled() else [])],
     asset_checks=quality_checks,
-    jobs=[build_job],
-    schedules=[every_two_hours],
+    jobs=[build_job, *([spark_build_job] if on_spark else [])],
+    schedules=[spark_every_two_hours if on_spark else every_two_hours],
     sensors=[alert_on_run_failure],
     resources={"dbt": build_dbt_resource(dbt_project)},
 )

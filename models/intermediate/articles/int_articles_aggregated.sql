@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized=stateful_materialization(),
     unique_key=['site_id', 'article_id'],
     incremental_strategy='delete+insert',
     indexes=[{'columns': ['site_id', 'article_id']}] if target.type == 'postgres' else [],

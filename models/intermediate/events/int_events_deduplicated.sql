@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized=stateful_materialization(),
     unique_key='event_id',
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',

@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized=stateful_materialization(),
     unique_key='load_partition',
     incremental_strategy='delete+insert',
     indexes=[{'columns': ['load_partition']}] if target.type == 'postgres' else [],

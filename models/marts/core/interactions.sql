@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized=stateful_materialization(),
     unique_key='domain_userid',
     incremental_strategy='delete+insert',
     indexes=[{'columns': ['domain_userid']}] if target.type == 'postgres' else [],

@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized=stateful_materialization(),
     unique_key='page_view_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',

@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized=stateful_materialization(),
     unique_key='domain_sessionid',
     incremental_strategy='delete+insert',
     indexes=[{'columns': ['domain_sessionid']}, {'columns': ['domain_userid']}] if target.type == 'postgres' else [],

@@ -65,7 +65,7 @@ served_lists as (
             lists.site_id = cuts.site_id
             and lists.cut_at = cuts.cut_at
 
-    {%- if target.type == 'duckdb' %}
+    {%- if target.type in ['duckdb', 'spark'] %}
 
     union all
 
@@ -195,11 +195,11 @@ related_scored as (
         cases.case_id,
         case when ranks.hit_rank <= {{ k }} then 1.0 else 0.0 end as hr,
         case
-            when ranks.hit_rank <= {{ k }} then ln(2.0) / ln(cast(ranks.hit_rank + 1 as double precision))
+            when ranks.hit_rank <= {{ k }} then ln(2.0) / ln(cast(ranks.hit_rank + 1 as {{ type_double() }}))
             else 0.0
         end as ndcg,
         case when ranks.hit_rank <= {{ k }} then 1.0 / ranks.hit_rank else 0.0 end as mrr,
-        cast(null as double precision) as recall,
+        cast(null as {{ type_double() }}) as recall,
         case when cases.is_cold_start then 1.0 else 0.0 end as cold_start
 
     from related_cases as cases
@@ -259,7 +259,7 @@ per_reader as (
         sum(
             case
                 when hit_rank is null then 0.0
-                else ln(2.0) / ln(cast(hit_rank + 1 as double precision))
+                else ln(2.0) / ln(cast(hit_rank + 1 as {{ type_double() }}))
             end
         ) as dcg,
         avg(case when is_cold_start then 1.0 else 0.0 end) as cold_start
@@ -280,7 +280,7 @@ ideal_dcg as (
     -- IDCG@k of a reader with m relevant articles (m = 1..k): the first m positions all hits
     select
         upper_positions.generated_number as n_hits,
-        sum(ln(2.0) / ln(cast(lower_positions.generated_number + 1 as double precision))) as idcg
+        sum(ln(2.0) / ln(cast(lower_positions.generated_number + 1 as {{ type_double() }}))) as idcg
 
     from positions as upper_positions
     inner join positions as lower_positions
@@ -297,9 +297,9 @@ reader_scored as (
         per_reader.strategy,
         'reader' as task,  -- noqa: RF04
         per_reader.domain_userid as case_id,
-        cast(null as double precision) as hr,
+        cast(null as {{ type_double() }}) as hr,
         per_reader.dcg / ideal_dcg.idcg as ndcg,
-        cast(null as double precision) as mrr,
+        cast(null as {{ type_double() }}) as mrr,
         per_reader.hits / per_reader.n_relevant as recall,
         per_reader.cold_start
 
@@ -323,10 +323,10 @@ select
     strategy,
     task,
     cast(case_id as {{ dbt.type_string() }}) as case_id,
-    cast(hr as double precision) as hr,
-    cast(ndcg as double precision) as ndcg,
-    cast(mrr as double precision) as mrr,
-    cast(recall as double precision) as recall,
-    cast(cold_start as double precision) as cold_start
+    cast(hr as {{ type_double() }}) as hr,
+    cast(ndcg as {{ type_double() }}) as ndcg,
+    cast(mrr as {{ type_double() }}) as mrr,
+    cast(recall as {{ type_double() }}) as recall,
+    cast(cold_start as {{ type_double() }}) as cold_start
 
 from final

@@ -12,7 +12,7 @@
     the intervals of two strategies compare paired cases), on the metrics that are means over cases. -#}
 
 {{ config(
-    materialized='incremental',
+    materialized=stateful_materialization(),
     incremental_strategy='delete+insert',
     unique_key='run_id',
     on_schema_change='fail',
@@ -294,8 +294,8 @@ metrics as (
         '{{ metric }}' as metric,
         0 as k,
         {{ metric }} as value,  -- noqa: RF04
-        cast(null as double precision) as ci_low,
-        cast(null as double precision) as ci_high
+        cast(null as {{ type_double() }}) as ci_low,
+        cast(null as {{ type_double() }}) as ci_high
 
     from case_counts
     {% endfor %}
@@ -309,8 +309,8 @@ metrics as (
         'coverage' as metric,
         {{ k }} as k,
         coverage.coverage as value,  -- noqa: RF04
-        cast(null as double precision) as ci_low,
-        cast(null as double precision) as ci_high
+        cast(null as {{ type_double() }}) as ci_low,
+        cast(null as {{ type_double() }}) as ci_high
 
     from case_counts
     inner join coverage
@@ -328,8 +328,8 @@ metrics as (
         'mean_age_days' as metric,
         {{ k }} as k,
         recommended_ages.mean_age_days as value,  -- noqa: RF04
-        cast(null as double precision) as ci_low,
-        cast(null as double precision) as ci_high
+        cast(null as {{ type_double() }}) as ci_low,
+        cast(null as {{ type_double() }}) as ci_high
 
     from case_counts
     inner join recommended_ages
@@ -350,9 +350,9 @@ final as (
         task,
         metric,
         cast(k as integer) as k,
-        cast(value as double precision) as value,  -- noqa: RF04
-        cast(ci_low as double precision) as ci_low,
-        cast(ci_high as double precision) as ci_high
+        cast(value as {{ type_double() }}) as value,  -- noqa: RF04
+        cast(ci_low as {{ type_double() }}) as ci_low,
+        cast(ci_high as {{ type_double() }}) as ci_high
 
     from metrics
 

@@ -5,7 +5,7 @@
     strategy (trained at the cut; model_evaluations). -#}
 
 {{ config(
-    materialized='incremental',
+    materialized=stateful_materialization(),
     incremental_strategy='delete+insert',
     unique_key='model_id',
     on_schema_change='fail',
@@ -86,7 +86,7 @@ evaluations as (
 
 ),
 
-{% if target.type == 'duckdb' -%}
+{% if target.type in ['duckdb', 'spark'] -%}
 als_runs as (
 
     select
@@ -233,7 +233,7 @@ this_run as (
         {{ recommender_run_timestamp() }} as trained_at,
         cast(
             case new_models.strategy
-                {% if target.type == 'duckdb' -%}
+                {% if target.type in ['duckdb', 'spark'] -%}
                 when 'als' then {{ recommender_params_json('sites', als_knobs, als_constants) }}
                 when 'ranked' then ranked_runs.params
                 {% endif -%}
@@ -256,7 +256,7 @@ this_run as (
         sites.cut_at as train_window_end,
         cast(
             case new_models.strategy
-                {% if target.type == 'duckdb' -%}
+                {% if target.type in ['duckdb', 'spark'] -%}
                 when 'als' then als_runs.n_interactions
                 when 'ranked' then ranked_runs.n_interactions
                 {% endif -%}
@@ -268,7 +268,7 @@ this_run as (
         ) as n_interactions,
         cast(
             case new_models.strategy
-                {% if target.type == 'duckdb' -%}
+                {% if target.type in ['duckdb', 'spark'] -%}
                 when 'als' then als_runs.n_readers
                 {% endif -%}
                 when 'item_knn' then knn_training.n_readers
@@ -279,7 +279,7 @@ this_run as (
         ) as n_readers,
         cast(
             case new_models.strategy
-                {% if target.type == 'duckdb' -%}
+                {% if target.type in ['duckdb', 'spark'] -%}
                 when 'als' then als_runs.n_articles
                 {% endif -%}
                 when 'item_knn' then knn_training.n_articles
@@ -288,33 +288,33 @@ this_run as (
                 when 'covisitation' then window_reads.n_articles
             end as bigint
         ) as n_articles,
-        {%- if target.type == 'duckdb' %}
+        {%- if target.type in ['duckdb', 'spark'] %}
         cast(
             case
                 when new_models.strategy = 'als' then als_runs.train_seconds
                 when new_models.strategy = 'ranked' then ranked_runs.train_seconds
-            end as double precision
+            end as {{ type_double() }}
         )
         {%- else %}
-        cast(null as double precision)
+        cast(null as {{ type_double() }})
         {%- endif %} as train_seconds,
         cast(new_models.n_recommendations as bigint) as n_recommendations,
         cast(new_models.n_article_lists as bigint) as n_article_lists,
         cast(new_models.n_reader_lists as bigint) as n_reader_lists,
         cast({{ k }} as integer) as eval_k,
-        cast(headline_metrics.related_hr as double precision) as related_hr,
-        cast(headline_metrics.related_ndcg as double precision) as related_ndcg,
-        cast(headline_metrics.related_mrr as double precision) as related_mrr,
-        cast(headline_metrics.reader_recall as double precision) as reader_recall,
-        cast(headline_metrics.reader_ndcg as double precision) as reader_ndcg,
-        cast(headline_metrics.related_coverage as double precision) as related_coverage,
+        cast(headline_metrics.related_hr as {{ type_double() }}) as related_hr,
+        cast(headline_metrics.related_ndcg as {{ type_double() }}) as related_ndcg,
+        cast(headline_metrics.related_mrr as {{ type_double() }}) as related_mrr,
+        cast(headline_metrics.reader_recall as {{ type_double() }}) as reader_recall,
+        cast(headline_metrics.reader_ndcg as {{ type_double() }}) as reader_ndcg,
+        cast(headline_metrics.related_coverage as {{ type_double() }}) as related_coverage,
         cast('current' as {{ dbt.type_string() }}) as status,
         cast(null as {{ dbt.type_string() }}) as error_message
 
     from new_models
     inner join sites
         on new_models.site_id = sites.site_id
-    {%- if target.type == 'duckdb' %}
+    {%- if target.type in ['duckdb', 'spark'] %}
     left join als_runs
         on new_models.site_id = als_runs.site_id
     left join ranked_runs

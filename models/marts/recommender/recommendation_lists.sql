@@ -292,7 +292,7 @@ final as (
         source_entity_id,
         recommended_article_id,
         cast(rank as integer) as rank,
-        cast(score as double precision) as score,
+        cast(score as {{ type_double() }}) as score,
         false as is_fill
 
     from own_lists
@@ -307,7 +307,7 @@ final as (
         source_entity_id,
         recommended_article_id,
         cast(max_rank + fill_position as integer) as rank,
-        cast(ceiling * fill_score as double precision) as score,
+        cast(ceiling * fill_score as {{ type_double() }}) as score,
         true as is_fill
 
     from padding
@@ -323,7 +323,7 @@ final as (
         'default' as source_entity_id,
         recommended_article_id,
         cast(rank as integer) as rank,
-        cast(score as double precision) as score,
+        cast(score as {{ type_double() }}) as score,
         true as is_fill
 
     from borrowed_defaults

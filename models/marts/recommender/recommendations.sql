@@ -6,7 +6,7 @@
     join on model_id with status = 'current'. -#}
 
 {{ config(
-    materialized='incremental',
+    materialized=stateful_materialization(),
     incremental_strategy='delete+insert',
     unique_key='model_id',
     on_schema_change='fail',
@@ -49,7 +49,7 @@ final as (
         source_entity_id,
         recommended_article_id,
         cast(rank as integer) as rank,
-        cast(score as double precision) as score
+        cast(score as {{ type_double() }}) as score
 
     from this_run
 

@@ -67,8 +67,8 @@ renamed as (
         {%- endfor %}
 
         -- contexts shredded into tables (warehouse sources only)
-        cast(null as varchar) as context_page_view_id,
-        cast(null as varchar) as context_device_class
+        cast(null as {{ dbt.type_string() }}) as context_page_view_id,
+        cast(null as {{ dbt.type_string() }}) as context_device_class
 
     from extracted
 

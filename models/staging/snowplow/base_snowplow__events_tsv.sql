@@ -25,7 +25,7 @@ split as (
         source_file,
         raw_line,
         is_invalid_utf8,
-        string_split(raw_line, chr(9)) as field_values
+        {{ split_on_tab("raw_line") }} as field_values
 
     from decoded
 
@@ -40,17 +40,17 @@ renamed as (
         source_file as load_partition,
         raw_line,
         is_invalid_utf8,
-        len(field_values) as field_count,
+        {{ array_size("field_values") }} as field_count,
         false as is_invalid_json,
 
         -- the 131 enriched fields, as text
         {%- for name, data_type in fields %}
-        nullif(field_values[{{ loop.index }}], '') as {{ name }},
+        nullif({{ array_element("field_values", loop.index) }}, '') as {{ name }},
         {%- endfor %}
 
         -- contexts shredded into tables (warehouse sources only)
-        cast(null as varchar) as context_page_view_id,
-        cast(null as varchar) as context_device_class
+        cast(null as {{ dbt.type_string() }}) as context_page_view_id,
+        cast(null as {{ dbt.type_string() }}) as context_device_class
 
     from split
 

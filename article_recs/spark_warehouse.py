@@ -1,0 +1,73 @@
+"""The local Spark warehouse (dbt target ``spark``, ``method: session``) seen from the rest of the project.
+
+dbt-spark's local session keeps each table as Parquet files under ``<warehouse>/tables/<schema>.db/<table>/``
+(an embedded Derby metastore beside them holds the catalog, one Spark process at a time). The summary, the
+comparison with DuckDB in the tests and ``article-recs summary`` read those files through DuckDB views
+(``read_parquet``): no second JVM, and the same SQL that reads the DuckDB warehouse.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+
+DEFAULT_WAREHOUSE = "warehouse/spark"
+
+
+def warehouse_dir(project_dir: Path) -> Path:
+    """The Spark warehouse of this project: $ARTICLE_RECS_SPARK_WAREHOUSE (relative to the project) or
+    warehouse/spark - the folder profiles.yml gives the session."""
+    path = Path(os.environ.get("ARTICLE_RECS_SPARK_WAREHOUSE", DEFAULT_WAREHOUSE))
+    return path if path.is_absolute() else project_dir / path
+
+
+def java_available() -> bool:
+    """Local Spark needs a Java runtime (Java 17: make spark-deps installs openjdk-17-jre-headless)."""
+    return shutil.which("java") is not None or bool(os.environ.get("JAVA_HOME"))
+
+
+def spark_tables(warehouse: Path) -> dict[tuple[str, str], Path]:
+    """(schema, table) -> folder of every managed table the Spark warehouse holds (views have no folder)."""
+    tables: dict[tuple[str, str], Path] = {}
+    root = warehouse / "tables"
+    if not root.is_dir():
+        return tables
+    for schema_dir in sorted(root.glob("*.db")):
+        for table_dir in sorted(p for p in schema_dir.iterdir() if p.is_dir()):
+            tables[(schema_dir.name[: -len(".db")], table_dir.name)] = table_dir
+    return tables
+
+
+def attach_views(con: duckdb.DuckDBPyConnection, warehouse: Path) -> list[str]:
+    """Create, in `con`, one view per Spark table with its schema and name, over its Parquet files (partition
+    folders read as columns). Returns the views' names."""
+    names = []
+    for (schema, table), folder in spark_tables(warehouse).items():
+        files = list(folder.rglob("*.parquet"))
+        if not files:
+            continue
+        partitioned = any(p.parent != folder for p in files)
+        pattern = str(folder / "**" / "*.parquet").replace("'", "''")
+        con.execute(f'create schema if not exists "{schema}"')
+        con.execute(
+            f'create or replace view "{schema}"."{table}" as select * from read_parquet('
+            f"'{pattern}', hive_partitioning = {str(partitioned).lower()})"
+        )
+        names.append(f"{schema}.{table}")
+    return names
+
+
+def duckdb_of_spark(warehouse: Path, duckdb_path: Path) -> Path:
+    """A DuckDB file of views over the Spark warehouse's tables (replaced if it exists): what
+    ``article_recs.summary.read_summary`` and the other DuckDB readers open."""
+    duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    duckdb_path.unlink(missing_ok=True)
+    con = duckdb.connect(str(duckdb_path))
+    try:
+        attach_views(con, warehouse)
+    finally:
+        con.close()
+    return duckdb_path

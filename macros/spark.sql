@@ -1,0 +1,167 @@
+{#- The spark__ variants of the project's dispatched macros (dbt-spark: Spark SQL 4, ANSI mode). What differs
+    from DuckDB and PostgreSQL: arrays are 0-based (`get(array, 0)` is NULL past the end, never an error),
+    casts that may fail are `try_cast`, regexp_extract counts capture groups, JSON text is read with
+    get_json_object / from_json, and there is no DELETE on plain Parquet tables (macros/snowplow_incremental.sql
+    has the Spark way of the incremental models). -#}
+
+{% macro spark__type_double() -%}
+    double
+{%- endmacro %}
+
+{% macro spark__regexp_extract_group(string, pattern) -%}
+    nullif(regexp_extract({{ string }}, {{ pattern }}, 1), '')
+{%- endmacro %}
+
+{% macro spark__regexp_like(string, pattern) -%}
+    ({{ string }} rlike {{ pattern }})
+{%- endmacro %}
+
+{% macro spark__regexp_ilike(string, pattern) -%}
+    ({{ string }} rlike concat('(?i)', {{ pattern }}))
+{%- endmacro %}
+
+{#- milliseconds, as DuckDB's epoch_ms: the heartbeat buckets fall on the same boundaries -#}
+{% macro spark__epoch_seconds(ts) -%}
+    (cast(unix_millis({{ ts }}) as double) / 1000.0)
+{%- endmacro %}
+
+{% macro spark__safe_cast(expression, data_type) -%}
+    try_cast({{ expression }} as {{ data_type }})
+{%- endmacro %}
+
+{#- xxhash64 rather than DuckDB's hash: the same draw for the same text on Spark, another one than DuckDB's -#}
+{% macro spark__hash_unit_interval(text_expression) -%}
+    (cast(pmod(xxhash64({{ text_expression }}), 1000003) as double) / 1000003.0)
+{%- endmacro %}
+
+{#- Spark has no transactions: on-run-* hooks commit nothing -#}
+{% macro spark__snowplow_hook_commit() %}{{ return('') }}{% endmacro %}
+
+{#- The S3 loader's hour folders .../YYYY/MM/DD/HH/<file> of a file path (input_file_name(): a file:// URI) -#}
+{% macro spark__snowplow_file_load_tstamp(filename) -%}
+    try_to_timestamp(
+        nullif(regexp_extract({{ filename }}, '/([0-9]{4}/[0-9]{2}/[0-9]{2}/[0-9]{2})/[^/]*$', 1), ''),
+        'yyyy/MM/dd/HH'
+    )
+{%- endmacro %}
+
+{#- The first entity of a self-describing contexts array (JSON text) whose schema is like `schema_like`, as
+    JSON text; NULL when the text is not JSON, has no data array or no such entity. -#}
+{% macro spark_context_entity(contexts, schema_like) -%}
+    get(
+        filter(
+            from_json(get_json_object({{ contexts }}, '$.data'), 'array<string>'),
+            entity -> get_json_object(entity, '$.schema') like '{{ schema_like }}'
+        ),
+        0
+    )
+{%- endmacro %}
+
+{% macro spark__web_page_id_from_contexts(contexts) -%}
+    get_json_object(
+        {{ spark_context_entity(contexts, 'iglu:com.snowplowanalytics.snowplow/web_page/%') }}, '$.data.id'
+    )
+{%- endmacro %}
+
+{% macro spark__yauaa_device_class(derived_contexts) -%}
+    get_json_object({{ spark_context_entity(derived_contexts, 'iglu:nl.basjes/yauaa_context/%') }}, '$.data.deviceClass')
+{%- endmacro %}
+
+{% macro spark__is_valid_json(text) -%}
+    ({{ text }} is null or try_parse_json({{ text }}) is not null)
+{%- endmacro %}
+
+{% macro spark__json_text_at(json, keys) -%}
+    get_json_object({{ json }}, '$.{{ keys | join(".") }}')
+{%- endmacro %}
+
+{% macro spark__json_array_length_at(json, keys) -%}
+    json_array_length(get_json_object({{ json }}, '$.{{ keys | join(".") }}'))
+{%- endmacro %}
+
+{% macro spark__json_array_text_at(json, keys, index) -%}
+    {#- as an integer first: dbt.generate_series numbers are doubles on Spark (power()), '0.0' is no index -#}
+    get_json_object({{ json }}, concat('$.{{ keys | join(".") }}[', cast(cast({{ index }} as bigint) as string), ']'))
+{%- endmacro %}
+
+{#- on-run-start: the file sources as Spark tables, redefined on every run from the vars (DuckDB reads them
+    through the sources' external_location; PostgreSQL has none). Each events glob becomes an external text
+    table over the folder before its `**`, reading every file below it whose name matches the last part
+    (recursiveFileLookup + pathGlobFilter: Hadoop globs have no `**`); gzip is decompressed by extension. A
+    file that cannot be read at all (a .gz that is not gzip) fails the build with Spark's error naming it:
+    DuckDB quarantines such files as files (int_event_files), which has no Spark variant yet - an error
+    rather than lines silently skipped. The source tables are views of it with the file of each line. The
+    CMS export is an external CSV table read leniently (PERMISSIVE: a short row gets NULLs). -#}
+{% macro spark_file_sources() %}
+    {{ return(adapter.dispatch('spark_file_sources', 'article_recs')()) }}
+{% endmacro %}
+{% macro default__spark_file_sources() %}{{ return('') }}{% endmacro %}
+{% macro spark__spark_file_sources() %}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set statements = ['create schema if not exists snowplow_files', 'create schema if not exists cms'] -%}
+    {%- set events_path = var('article_recs__events_path') -%}
+    {%- if var('article_recs__events_source') in ['tsv', 'jsonl'] and events_path -%}
+        {%- set table = 'events_' ~ var('article_recs__events_source') -%}
+        {%- if '**' in events_path -%}
+            {%- set root = events_path.split('**')[0].rstrip('/') -%}
+            {%- set name_glob = events_path.split('/')[-1] -%}
+            {%- set options = "path '" ~ root ~ "', recursiveFileLookup 'true', pathGlobFilter '" ~ name_glob ~ "'" -%}
+        {%- else -%}
+            {%- set options = "path '" ~ events_path ~ "'" -%}
+        {%- endif -%}
+        {%- do statements.append('drop view if exists snowplow_files.' ~ table) -%}
+        {%- do statements.append('drop table if exists snowplow_files.' ~ table ~ '_files') -%}
+        {%- do statements.append(
+            'create table snowplow_files.' ~ table ~ '_files (value string) using text options (' ~ options ~ ')'
+        ) -%}
+        {%- do statements.append(
+            'create view snowplow_files.' ~ table ~ ' as select input_file_name() as filename, value as raw_line'
+            ~ ' from snowplow_files.' ~ table ~ '_files'
+        ) -%}
+    {%- endif -%}
+    {%- set metadata_path = var('article_recs__article_metadata_path') -%}
+    {%- if metadata_path -%}
+        {%- do statements.append('drop table if exists cms.article_metadata') -%}
+        {%- do statements.append(
+            'create table cms.article_metadata (site_id string, article_id string, published_at string,'
+            ~ ' section string, author string, title string, url string) using csv options (path \''
+            ~ metadata_path ~ "', header 'true', mode 'PERMISSIVE')"
+        ) -%}
+    {%- endif -%}
+    {#- one statement per call: the session cursor runs one at a time -#}
+    {%- for statement in statements -%}
+        {%- do run_query(statement) -%}
+    {%- endfor -%}
+    {{ return('') }}
+{% endmacro %}
+
+{#- The lines of a file source: Spark decodes bytes that are not UTF-8 as U+FFFD (it never rejects a line),
+    so a line holding U+FFFD is flagged is_invalid_utf8 and quarantined as on DuckDB. -#}
+{% macro spark__snowplow_decoded_lines(relation) -%}
+    select
+        filename as source_file,
+        raw_line,
+        instr(raw_line, decode(unhex('EFBFBD'), 'UTF-8')) > 0 as is_invalid_utf8
+
+    from {{ relation }}
+{%- endmacro %}
+
+{#- split takes a regular expression; limit -1 keeps trailing empty fields, as DuckDB's string_split does -#}
+{% macro spark__split_on_tab(text_expression) -%}
+    split({{ text_expression }}, chr(9), -1)
+{%- endmacro %}
+
+{% macro spark__array_size(array_expression) -%}
+    size({{ array_expression }})
+{%- endmacro %}
+
+{#- position counts from 1, Spark's arrays from 0; get() is NULL past the end (a short line's missing fields) -#}
+{% macro spark__array_element(array_expression, position) -%}
+    get({{ array_expression }}, {{ position - 1 }})
+{%- endmacro %}
+
+{#- Plain Parquet tables have no DELETE: the models that delete+insert (or append cuts and retire old ones) on
+    DuckDB are rebuilt whole on every run (macros/snowplow_incremental.sql) -#}
+{% macro spark__stateful_materialization() %}{{ return('table') }}{% endmacro %}
+
+{% macro spark__recommender_hook_commit() %}{{ return('') }}{% endmacro %}
