@@ -52,7 +52,7 @@ def _build_on_spark(build_args: list[str], dbt_vars: dict[str, str], target: str
     from article_recs.spark_models import build
     from article_recs.spark_warehouse import duckdb_of_spark, warehouse_dir
 
-    warehouse = warehouse_dir(PROJECT_DIR)
+    warehouse = warehouse_dir(settings.PROJECT_DIR)
     print(f"\n== dbt build on Spark (target {target}, tables in {warehouse})", flush=True)
     # the unit tests pin the SQL on DuckDB (CI runs them there); on Spark a float may differ in its last digit
     build_args = [*build_args, "--exclude-resource-type", "unit_test"]

@@ -27,7 +27,6 @@ from warehouse_compare import (
 from article_recs.dbt_runner import run_dbt
 from article_recs.serving.connection import PgSettings, connect
 from article_recs.serving.load_postgres import load_article_metadata, load_postgres
-from article_recs.tools.generate import GenerateConfig, generate
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

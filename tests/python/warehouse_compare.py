@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 
 from article_recs.dbt_runner import run_dbt
-from article_recs.events.generate import GenerateConfig, generate
+from article_recs.tools.generate import GenerateConfig, generate
 
 AS_OF = "2024-03-10 00:00:00"
 
