@@ -52,6 +52,7 @@ vars:
   article_recs__ranker_threads: 1
   article_recs__ranker_min_training_groups: 20
   article_recs__ranker_pool_sites: true
+  article_recs__ranker_training_hours: 24
 seeds:
   recs_fixture:
     page_views:
