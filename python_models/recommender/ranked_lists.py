@@ -13,7 +13,7 @@ recommendation_lists pads these lists, as it pads every strategy's.
 import pandas as pd
 
 from article_recs.recommend.dbt_models import cut_filter_sql, cuts_to_build
-from article_recs.recommend.ranker import RankerParams, ranked_lists_for_cuts
+from article_recs.recommend.ranker import ranked_lists_for_cuts
 
 
 def model(dbt, session):
@@ -27,12 +27,9 @@ def model(dbt, session):
     cuts = cuts_to_build(cuts, built)
     if cuts.empty:
         return ranked_lists_for_cuts(cuts, None, None, ranker_vars)
-    # only the new cuts' candidates, and only the labels of their training windows, are read into pandas
-    at = pd.to_datetime(cuts["cut_at"])
-    window = pd.Timedelta(hours=RankerParams.from_vars(ranker_vars).training_hours)
-    latest, earliest = (f"timestamp '{t:%Y-%m-%d %H:%M:%S.%f}'" for t in (at.max(), at.min() - window))
+    # only the new cuts' candidates, and only labels complete by the latest of them, are read into pandas;
+    # the training window itself is applied per cut by ranker.training_rows_before (its one home)
+    latest = pd.Timestamp(pd.to_datetime(cuts["cut_at"]).max()).strftime("%Y-%m-%d %H:%M:%S.%f")
     candidates = dbt.ref("ranker_candidates").filter(cut_filter_sql(cuts))
-    training_rows = dbt.ref("ranker_training_rows").filter(
-        f"eval_window_end <= {latest} and cut_at >= {earliest}"
-    )
+    training_rows = dbt.ref("ranker_training_rows").filter(f"eval_window_end <= timestamp '{latest}'")
     return ranked_lists_for_cuts(cuts, candidates.df(), training_rows.df(), ranker_vars)
