@@ -32,10 +32,15 @@
     ]) }}
 {% endmacro %}
 
-{#- The timestamp every window is measured from: the var article_recs__as_of, else the latest event. -#}
+{#- The timestamp every window is measured from: the var article_recs__as_of, else the latest event. A site
+    without events (latest_tstamp null) has none either way: no cuts, so no strategy model computes (and, its
+    lists being empty, recomputes every run) cuts of a site that has nothing to learn from. -#}
 {% macro as_of_expression(latest_tstamp) -%}
     {%- if var('article_recs__as_of') -%}
-        cast('{{ var("article_recs__as_of") }}' as {{ dbt.type_timestamp() }})
+        case
+            when {{ latest_tstamp }} is not null
+                then cast('{{ var("article_recs__as_of") }}' as {{ dbt.type_timestamp() }})
+        end
     {%- else -%}
         {{ latest_tstamp }}
     {%- endif -%}

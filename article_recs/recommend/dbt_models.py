@@ -39,12 +39,22 @@ def cuts_to_build(cuts: pd.DataFrame, built: pd.DataFrame | None) -> pd.DataFram
 
 
 def cut_filter_sql(cuts: pd.DataFrame) -> str:
-    """A SQL filter that keeps the rows of the cut times in ``cuts`` (a relation's ``filter()``: only the
-    cuts a run computes are read into pandas; the site is matched later, per cut)."""
-    times = sorted({pd.Timestamp(c).strftime("%Y-%m-%d %H:%M:%S.%f") for c in cuts["cut_at"]})
-    if not times:
+    """A SQL filter that keeps the rows of the ``(site_id, cut_at)`` pairs in ``cuts`` (a relation's
+    ``filter()``): only the cuts a run computes are read into pandas - not the other sites' rows of the same
+    cut times, which a run that computes one site's cuts (or cuts of sites without data) would otherwise read
+    whole."""
+    sites_by_time: dict[str, set[str]] = {}
+    for site_id, cut_at in zip(cuts["site_id"], cuts["cut_at"], strict=True):
+        time = pd.Timestamp(cut_at).strftime("%Y-%m-%d %H:%M:%S.%f")
+        sites_by_time.setdefault(time, set()).add(str(site_id))
+    if not sites_by_time:
         return "false"
-    return "cut_at in (" + ", ".join(f"timestamp '{t}'" for t in times) + ")"
+    return " or ".join(
+        f"(cut_at = timestamp '{time}' and site_id in ("
+        + ", ".join("'" + site.replace("'", "''") + "'" for site in sorted(sites_by_time[time]))
+        + "))"
+        for time in sorted(sites_by_time)
+    )
 
 
 def als_lists_table(

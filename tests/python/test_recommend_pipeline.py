@@ -1,5 +1,6 @@
 """The per-(site, cut) functions the dbt Python models call: ALS lists per cut, the cuts a run computes."""
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -98,12 +99,22 @@ def test_a_run_computes_only_the_cuts_its_table_does_not_hold(two_cuts) -> None:
     assert list(zip(left["site_id"], left["cut_at"], strict=True)) == [("herald", CUT_2)]
 
 
-def test_cut_filter_is_sql_over_the_cut_times(two_cuts) -> None:
+def test_cut_filter_is_sql_over_the_cuts_site_and_time(two_cuts) -> None:
     sql = cut_filter_sql(two_cuts[0])
     assert sql == (
-        "cut_at in (timestamp '2024-03-01 10:00:00.000000', timestamp '2024-03-01 12:00:00.000000')"
+        "(cut_at = timestamp '2024-03-01 10:00:00.000000' and site_id in ('herald'))"
+        " or (cut_at = timestamp '2024-03-01 12:00:00.000000' and site_id in ('herald', 'metro'))"
     )
     assert cut_filter_sql(two_cuts[0].iloc[0:0]) == "false"
+    rows = pd.DataFrame(
+        {
+            "site_id": ["herald", "metro", "herald", "metro", "o'hare"],
+            "cut_at": [CUT_1, CUT_1, CUT_2, CUT_2, CUT_2],
+        }
+    )
+    cuts = pd.DataFrame({"site_id": ["metro", "o'hare"], "cut_at": [CUT_1, CUT_2]})
+    kept = duckdb.sql("select * from rows where " + cut_filter_sql(cuts)).df()
+    assert sorted(zip(kept["site_id"], kept["cut_at"], strict=True)) == [("metro", CUT_1), ("o'hare", CUT_2)]
 
 
 def test_oracle_lists_are_empty_without_ground_truth(two_cuts) -> None:
