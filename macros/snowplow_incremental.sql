@@ -334,9 +334,13 @@
     completed run (loaded_in_run: this run's rows, and a killed run's) on an incremental run, and every row on
     a full run: the event store's keys cannot collide with older rows (delete+insert on event_id), so checking
     the new rows is the check, and a two-hourly run no longer scans the whole store for it. Any other `where`
-    is used as dbt uses it. -#}
+    is used as dbt uses it. `__recommender_this_run__`, alone: the cuts this run added to a cut-keyed
+    recommender table (recommender_this_run_relation, macros/recommender_tests.sql). -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
+    {%- if where == '__recommender_this_run__' -%}
+        {{ return(recommender_this_run_relation(relation)) }}
+    {%- endif -%}
     {%- if where and '__snowplow_this_run__' in where -%}
         {%- set run_window = snowplow_existing_relation('int_run_window') -%}
         {%- set this_run = '1 = 1' -%}
