@@ -40,7 +40,7 @@ import pyarrow as pa
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from article_recs.recommend.params import is_empty, naive_utc, to_naive_utc
+from article_recs.recommend.params import ByCut, is_empty, to_naive_utc
 
 STRATEGY = "content"
 #: what ``content_lists`` stores: the strategy's own lists per (site, cut), with the cut's fit stats
@@ -284,13 +284,6 @@ def _reader_lists(
     )
 
 
-def _of_cut(frame: pd.DataFrame | None, site_id: str, cut_at: pd.Timestamp) -> pd.DataFrame | None:
-    if frame is None:
-        return None
-    at = naive_utc(frame["cut_at"])
-    return frame[(frame["site_id"].astype(str) == site_id).to_numpy() & (at == cut_at).to_numpy()]
-
-
 def _knob(row: dict[str, Any], name: str) -> int:
     value = row.get(name)
     return int(CUT_KNOBS[name] if is_empty(value) else float(value))
@@ -312,12 +305,13 @@ def content_lists_for_cuts(
     tables: list[pa.Table] = []
     if cuts is None or cuts.empty or candidates is None or articles is None:
         return CONTENT_LISTS_SCHEMA.empty_table()
+    candidates_by_cut, cut_reads_by_cut = ByCut(candidates), ByCut(cut_reads)
     for row in cuts.to_dict("records"):
         site_id, cut_at = str(row["site_id"]), to_naive_utc(pd.Timestamp(row["cut_at"]))
         lists = content_lists_for_cut(
-            _of_cut(candidates, site_id, cut_at),
+            candidates_by_cut.of(site_id, cut_at),
             articles[articles["site_id"].astype(str) == site_id],
-            _of_cut(cut_reads, site_id, cut_at),
+            cut_reads_by_cut.of(site_id, cut_at),
             float(window_days),
             _knob(row, "recs_per_source"),
             _knob(row, "knn_max_reads_per_reader"),

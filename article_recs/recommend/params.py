@@ -127,3 +127,23 @@ def naive_utc(values: pd.Series) -> pd.Series:
     if getattr(out.dt, "tz", None) is not None:
         out = out.dt.tz_convert("UTC").dt.tz_localize(None)
     return out
+
+
+class ByCut:
+    """The rows of a frame (``site_id, cut_at, ...``) of each (site, cut), grouped once: a model computing
+    many cuts looks each one up instead of scanning the whole frame with a mask per cut (at 1M, 50 cuts x 3
+    frames of ALS took 2.2 s that way). ``of(site, cut)``: the cut's rows (none: an empty frame with the
+    columns; no frame: None)."""
+
+    def __init__(self, frame: pd.DataFrame | None) -> None:
+        self.frame = frame
+        self._rows: dict = {}
+        if frame is not None and not frame.empty:
+            keys = [frame["site_id"].astype(str).to_numpy(), naive_utc(frame["cut_at"]).to_numpy()]
+            self._rows = frame.groupby(keys, sort=False).indices
+
+    def of(self, site_id: str, cut_at: pd.Timestamp) -> pd.DataFrame | None:
+        if self.frame is None:
+            return None
+        rows = self._rows.get((str(site_id), to_naive_utc(pd.Timestamp(cut_at))))
+        return self.frame.iloc[rows] if rows is not None else self.frame.iloc[0:0]

@@ -28,7 +28,7 @@ from article_recs.recommend.als import (
     seen_matrix,
 )
 from article_recs.recommend.oracle import ORACLE_COLUMNS, empty_oracle, oracle_recommendations
-from article_recs.recommend.params import RecommenderParams, parse_as_of, to_naive_utc
+from article_recs.recommend.params import ByCut, RecommenderParams, parse_as_of, to_naive_utc
 
 #: what ``als_lists`` stores: the model's own lists per (site, cut), with the cut's training stats
 ALS_LISTS_SCHEMA = pa.schema(
@@ -73,16 +73,6 @@ def cut_contexts(cuts: pd.DataFrame | None, params: RecommenderParams) -> list[C
             raise ValueError(f"site {row['site_id']}: a cut without cut_at")
         out.append(CutContext(str(row["site_id"]), to_naive_utc(cut_at), params.with_overrides(row)))
     return out
-
-
-def _of_cut(frame: pd.DataFrame | None, ctx: CutContext) -> pd.DataFrame | None:
-    """The rows of ``frame`` (``site_id, cut_at, ...``) that belong to the cut."""
-    if frame is None:
-        return None
-    at = pd.to_datetime(frame["cut_at"])
-    if getattr(at.dt, "tz", None) is not None:
-        at = at.dt.tz_convert("UTC").dt.tz_localize(None)
-    return frame[(frame["site_id"].astype(str) == ctx.site_id) & (at == ctx.cut_at).to_numpy()]
 
 
 def _repeat(value: Any, type_: pa.DataType, count: int) -> pa.Array:
@@ -151,22 +141,19 @@ def als_lists_for_cuts(
     never hold them. The source and the reader's reads are filtered out inside implicit's top-k; nothing is
     padded (``recommendation_lists`` pads in SQL, for every strategy alike).
     """
+    frames = [ByCut(interactions), ByCut(candidates), ByCut(cut_reads)]
     tables = [
         table
         for ctx in contexts
-        if (
-            table := _als_cut_table(
-                ctx, _of_cut(interactions, ctx), _of_cut(candidates, ctx), _of_cut(cut_reads, ctx)
-            )
-        )
-        is not None
+        if (table := _als_cut_table(ctx, *(f.of(ctx.site_id, ctx.cut_at) for f in frames))) is not None
     ]
     return pa.concat_tables(tables) if tables else ALS_LISTS_SCHEMA.empty_table()
 
 
 def _cases_by_cut(contexts: list[CutContext], *frames: pd.DataFrame | None) -> Iterator[tuple]:
+    by_cut = [ByCut(frame) for frame in frames]
     for ctx in contexts:
-        yield ctx, *(_of_cut(frame, ctx) for frame in frames)
+        yield ctx, *(f.of(ctx.site_id, ctx.cut_at) for f in by_cut)
 
 
 def oracle_lists_for_cuts(

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from article_recs.recommend.params import is_empty, naive_utc, to_naive_utc
+from article_recs.recommend.params import ByCut, is_empty, naive_utc, to_naive_utc
 
 STRATEGY = "ranked"
 #: the rank a strategy "gives" a candidate it does not list (below every list and default list)
@@ -243,13 +243,6 @@ def top_lists(candidates: pd.DataFrame, raw: np.ndarray, n: int) -> pd.DataFrame
     return frame.drop(columns="raw").reset_index(drop=True)
 
 
-def _of_cut(frame: pd.DataFrame | None, site_id: str, cut_at: pd.Timestamp) -> pd.DataFrame:
-    if frame is None or frame.empty:
-        return pd.DataFrame(columns=[] if frame is None else frame.columns)
-    at = naive_utc(frame["cut_at"])
-    return frame[((frame["site_id"].astype(str) == site_id) & (at == cut_at)).to_numpy()]
-
-
 def ranked_lists_for_cut(
     site_id: str,
     cut_at: pd.Timestamp,
@@ -317,11 +310,12 @@ def ranked_lists_for_cuts(
     if cuts is None or cuts.empty or candidates is None or candidates.empty:
         return RANKED_LISTS_SCHEMA.empty_table()
     fitted_cache: dict = {}
+    candidates_by_cut = ByCut(candidates)
     for row in cuts.to_dict("records"):
         site_id, cut_at = str(row["site_id"]), to_naive_utc(pd.Timestamp(row["cut_at"]))
         n = int(row.get("recs_per_source") or 10)
         lists = ranked_lists_for_cut(
-            site_id, cut_at, _of_cut(candidates, site_id, cut_at), training_rows, n, params, fitted_cache
+            site_id, cut_at, candidates_by_cut.of(site_id, cut_at), training_rows, n, params, fitted_cache
         )
         if lists.empty:
             continue
