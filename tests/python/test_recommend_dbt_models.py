@@ -210,9 +210,10 @@ def write_project(root: Path) -> Path:
         dirs_exist_ok=True,
         ignore=shutil.ignore_patterns("ranked_lists.py"),
     )
-    # the generic data tests the models' YAML uses, and the cut-keyed incremental config (retire_cuts)
+    # the generic data tests the models' YAML uses, the cut-keyed incremental config (retire_cuts), and the
+    # project's get_where_subquery (snowplow_incremental.sql), which reads their `where` configs
     (root / "macros").mkdir(exist_ok=True)
-    for macro in ("recommender_tests.sql", "recommender_cuts.sql"):
+    for macro in ("recommender_tests.sql", "recommender_cuts.sql", "snowplow_incremental.sql"):
         shutil.copyfile(REPO / "macros" / macro, root / "macros" / macro)
     (root / "dbt_project.yml").write_text(PROJECT_YML)
     (root / "profiles.yml").write_text(PROFILES_YML.format(path=root / "fixture.duckdb"))

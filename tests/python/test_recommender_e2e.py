@@ -16,6 +16,8 @@ on for hours after it - the models must not see them):
 
 from __future__ import annotations
 
+import json
+import shutil
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -52,6 +54,7 @@ LISTS_COLUMNS = "site_id, strategy, source_entity_type, source_entity_id, recomm
 @dataclass
 class Runs:
     path: Path
+    dbt_vars: dict = field(default_factory=dict)
     registry: list[pd.DataFrame] = field(default_factory=list)  # model_registry after each run
     rec_counts: list[pd.DataFrame] = field(default_factory=list)  # rows per model_id after each run
     failed_run_ok: bool | None = None
@@ -91,7 +94,7 @@ def runs(tmp_path_factory) -> Runs:
         "article_recs__as_of": str(AS_OF),
     }
     where = {"duckdb_path": work / "warehouse.duckdb", "target_path": work / "target"}
-    result = Runs(work / "warehouse.duckdb")
+    result = Runs(work / "warehouse.duckdb", dbt_vars)
     run_dbt(BUILD, dbt_vars=dbt_vars, **where)
     result.snapshot()
     result.served_at_as_of = result.query(
@@ -333,3 +336,45 @@ def test_report_of_the_runs_has_every_section(runs: Runs, tmp_path: Path) -> Non
     ):
         assert f">{title}</h2>" in html
     assert html.count("<svg") == 2 + 4 + 2 + 1 and "failed" in html
+
+
+def test_data_tests_of_a_cut_keyed_table_judge_the_cuts_the_run_added(runs: Runs, tmp_path: Path) -> None:
+    """`where: __recommender_this_run__` (macros/recommender_tests.sql): the registry last recorded the
+    serving cut AS_OF (run 5 did not reach it), so the run at LATER added the cuts after AS_OF. A broken list
+    at AS_OF, judged by the run that added it, is not judged again; one at LATER is."""
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(runs.path, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        # a duplicate row at the old cut: the unique test fails if it judges that cut
+        con.execute(
+            "insert into recommender.recommendation_lists select * from recommender.recommendation_lists "
+            f"where cut_at = '{AS_OF}' limit 1"
+        )
+        # a score above 1 at the new cut: well_formed_lists fails if it judges that cut
+        changed = con.execute(
+            "update recommender.recommendation_lists set score = 2 "
+            f"where cut_at = '{LATER}' and strategy = 'popularity' and rank = 1"
+        ).fetchone()[0]
+    finally:
+        con.close()
+    assert changed > 0
+    tested = run_dbt(
+        [
+            "test",
+            "--select",
+            "recommendation_lists,test_name:unique_combination_of_columns",
+            "recommendation_lists,test_name:well_formed_lists",
+        ],
+        dbt_vars={**runs.dbt_vars, "article_recs__as_of": str(LATER)},
+        duckdb_path=copy,
+        target_path=tmp_path / "target",
+        check=False,
+    )
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    statuses = {
+        r["unique_id"].split(".")[2].split("_recommendation_lists")[0]: r["status"]
+        for r in results
+        if r["unique_id"].startswith("test.")
+    }
+    assert statuses == {"unique_combination_of_columns": "pass", "well_formed_lists": "fail"}, tested.stdout
