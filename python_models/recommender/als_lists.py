@@ -1,12 +1,13 @@
 """ALS (implicit) trained per (site, cut): the model's own related-article and per-reader lists, with the
 cut's training stats. Incremental by cut, like every strategy model (macros/recommender_cuts.sql): a run fits
-only the cuts this table does not hold yet; the post-hook retires the cuts recommender_cuts no longer lists.
+only the cuts this table does not hold yet, one cut time at a time; the post-hook retires the cuts
+recommender_cuts no longer lists.
 
 Thin: the work is article_recs.recommend.dbt_models.als_lists_table (tested with pytest). The SQL model
 recommendation_lists pads these lists, as it pads every strategy's.
 """
 
-from article_recs.recommend.dbt_models import als_lists_table, cut_filter_sql, cuts_to_build
+from article_recs.recommend.dbt_models import als_lists_table, cut_filter_sql, cuts_to_build, in_cut_batches
 
 
 def model(dbt, session):
@@ -17,18 +18,23 @@ def model(dbt, session):
     built = None
     if dbt.is_incremental:
         built = session.sql(f"select distinct site_id, cut_at from {dbt.this}").df()
+
+    def lists_of(batch, cut_filter):
+        training = (
+            dbt.ref("recommender_training_interactions")
+            .filter(cut_filter)
+            .project("site_id, cut_at, domain_userid, article_id, dwell_s")
+        )
+        candidates = (
+            dbt.ref("recommender_candidates").filter(cut_filter).project("site_id, cut_at, article_id, decay")
+        )
+        cut_reads = (
+            dbt.ref("recommender_cut_reads")
+            .filter(cut_filter)
+            .project("site_id, cut_at, domain_userid, article_id")
+        )
+        return als_lists_table(batch, training.df(), candidates.df(), cut_reads.df(), recommender_vars)
+
     cuts = cuts_to_build(cuts, built)
-    if cuts.empty:
-        return als_lists_table(cuts, None, None, None, recommender_vars)
-    # only the new cuts' rows are read into pandas
-    cut_filter = cut_filter_sql(cuts)
-    training = dbt.ref("recommender_training_interactions").filter(cut_filter).project(
-        "site_id, cut_at, domain_userid, article_id, dwell_s"
-    )
-    candidates = dbt.ref("recommender_candidates").filter(cut_filter).project(
-        "site_id, cut_at, article_id, decay"
-    )
-    cut_reads = dbt.ref("recommender_cut_reads").filter(cut_filter).project(
-        "site_id, cut_at, domain_userid, article_id"
-    )
-    return als_lists_table(cuts, training.df(), candidates.df(), cut_reads.df(), recommender_vars)
+    largest_input = dbt.ref("recommender_cut_reads").filter(cut_filter_sql(cuts)).project("cut_at")
+    return in_cut_batches(cuts, lists_of, largest_input.df()["cut_at"])

@@ -3,8 +3,8 @@ every other strategy proposes (ranker_candidates), trained on the next clicks of
 article_recs__ranker_training_hours before the cut whose evaluation window had closed by the cut
 (ranker_training_rows, eval_window_end <= cut_at; recommender_cuts keeps a tail of cuts that long before the
 hold-out, so a full refresh recomputes the lists a two-hourly run served). Incremental by cut, like
-every strategy model (macros/recommender_cuts.sql): a run fits only the cuts this table does not hold yet;
-the post-hook retires the cuts recommender_cuts no longer lists.
+every strategy model (macros/recommender_cuts.sql): a run fits only the cuts this table does not hold yet, one
+cut time at a time; the post-hook retires the cuts recommender_cuts no longer lists.
 
 Thin: the work is article_recs.recommend.ranker.ranked_lists_for_cuts (tested with pytest). The SQL model
 recommendation_lists pads these lists, as it pads every strategy's.
@@ -12,7 +12,7 @@ recommendation_lists pads these lists, as it pads every strategy's.
 
 import pandas as pd
 
-from article_recs.recommend.dbt_models import cut_filter_sql, cuts_to_build
+from article_recs.recommend.dbt_models import cut_filter_sql, cuts_to_build, in_cut_batches
 from article_recs.recommend.ranker import ranked_lists_for_cuts
 
 
@@ -24,12 +24,17 @@ def model(dbt, session):
     built = (
         session.sql(f"select distinct site_id, cut_at from {dbt.this}").df() if dbt.is_incremental else None
     )
+
+    def lists_of(batch, cut_filter):
+        if batch.empty:
+            return ranked_lists_for_cuts(batch, None, None, ranker_vars)
+        # only the batch's candidates, and only labels complete by its cut, are read into pandas; the
+        # training window itself is applied per cut by ranker.training_rows_before (its one home)
+        latest = pd.Timestamp(pd.to_datetime(batch["cut_at"]).max()).strftime("%Y-%m-%d %H:%M:%S.%f")
+        candidates = dbt.ref("ranker_candidates").filter(cut_filter)
+        training_rows = dbt.ref("ranker_training_rows").filter(f"eval_window_end <= timestamp '{latest}'")
+        return ranked_lists_for_cuts(batch, candidates.df(), training_rows.df(), ranker_vars)
+
     cuts = cuts_to_build(cuts, built)
-    if cuts.empty:
-        return ranked_lists_for_cuts(cuts, None, None, ranker_vars)
-    # only the new cuts' candidates, and only labels complete by the latest of them, are read into pandas;
-    # the training window itself is applied per cut by ranker.training_rows_before (its one home)
-    latest = pd.Timestamp(pd.to_datetime(cuts["cut_at"]).max()).strftime("%Y-%m-%d %H:%M:%S.%f")
-    candidates = dbt.ref("ranker_candidates").filter(cut_filter_sql(cuts))
-    training_rows = dbt.ref("ranker_training_rows").filter(f"eval_window_end <= timestamp '{latest}'")
-    return ranked_lists_for_cuts(cuts, candidates.df(), training_rows.df(), ranker_vars)
+    largest_input = dbt.ref("ranker_candidates").filter(cut_filter_sql(cuts)).project("cut_at")
+    return in_cut_batches(cuts, lists_of, largest_input.df()["cut_at"])

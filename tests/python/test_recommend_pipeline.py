@@ -3,6 +3,7 @@
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from article_recs.recommend.dbt_models import (
@@ -12,6 +13,7 @@ from article_recs.recommend.dbt_models import (
     cut_filter_sql,
     cuts_to_build,
     eval_oracle_lists_table,
+    in_cut_batches,
 )
 from article_recs.recommend.synthetic import synthetic_data
 
@@ -113,8 +115,33 @@ def test_cut_filter_is_sql_over_the_cuts_site_and_time(two_cuts) -> None:
         }
     )
     cuts = pd.DataFrame({"site_id": ["metro", "o'hare"], "cut_at": [CUT_1, CUT_2]})
-    kept = duckdb.sql("select * from rows where " + cut_filter_sql(cuts)).df()
+    con = duckdb.connect()
+    con.register("cut_rows", rows)
+    kept = con.sql("select * from cut_rows where " + cut_filter_sql(cuts)).df()
     assert sorted(zip(kept["site_id"], kept["cut_at"], strict=True)) == [("metro", CUT_1), ("o'hare", CUT_2)]
+
+
+def test_python_models_read_their_inputs_in_batches_of_whole_cut_times() -> None:
+    t1, t2, t3 = (pd.Timestamp("2024-03-01 10:00") + pd.Timedelta(hours=2 * i) for i in range(3))
+    cuts = pd.DataFrame({"site_id": ["herald", "metro", "herald", "herald"], "cut_at": [t1, t1, t2, t3]})
+    seen: list[tuple[list, str]] = []
+
+    def lists_of(batch: pd.DataFrame, cut_filter: str) -> pa.Table:
+        seen.append((sorted(zip(batch["site_id"], batch["cut_at"], strict=True)), cut_filter))
+        return pa.table({"site_id": pa.array(batch["site_id"], pa.string())})
+
+    rows = pd.Series([t1] * 6 + [t2] * 5 + [t3] * 1)  # the largest input's cut_at, one per row
+    out = in_cut_batches(cuts, lists_of, rows, batch_rows=6)
+    assert [batch for batch, _ in seen] == [
+        [("herald", t1), ("metro", t1)],  # 6 rows: a batch of its own
+        [("herald", t2), ("herald", t3)],  # 5 + 1 rows
+    ]
+    assert seen[1][1] == cut_filter_sql(cuts.iloc[2:])
+    assert out.num_rows == 4
+    seen.clear()
+    assert in_cut_batches(cuts, lists_of, rows).num_rows == 4 and len(seen) == 1  # small: one read
+    seen.clear()
+    assert in_cut_batches(cuts.iloc[0:0], lists_of, rows).num_rows == 0 and seen == [([], "false")]
 
 
 def test_oracle_lists_are_empty_without_ground_truth(two_cuts) -> None:
