@@ -202,3 +202,38 @@
 {%- endmacro %}
 
 {% macro spark__recommender_hook_commit() %}{{ return('') }}{% endmacro %}
+
+{#- on-run-start: dbt-spark runs dbt Python models only on a Databricks cluster (the target's `cluster`). On a
+    target without one (a local session, Thrift), a run that selects one stops here, before building anything,
+    and says how to build them: with `article-recs spark-build`, which runs them from the same files between
+    dbt steps (article_recs/spark_models.py), or without them and what reads them. (Disabling them on Spark
+    is no way out: the SQL models that ref them would fail to parse.) -#}
+{% macro spark_python_models_guard() %}
+    {{ return(adapter.dispatch('spark_python_models_guard', 'article_recs')()) }}
+{% endmacro %}
+{% macro default__spark_python_models_guard() %}{{ return('') }}{% endmacro %}
+{% macro spark__spark_python_models_guard() %}
+    {%- if not execute or flags.WHICH not in ('run', 'build') or target.cluster -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set python_models = [] -%}
+    {%- for unique_id in selected_resources -%}
+        {%- set node = graph.nodes.get(unique_id) -%}
+        {%- if node is not none and node.resource_type == 'model' and node.language == 'python' -%}
+            {%- do python_models.append(node.name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if python_models -%}
+        {%- set python_models = python_models | sort -%}
+        {%- set exclude = [] -%}
+        {%- for name in python_models -%}{%- do exclude.append(name ~ '+') -%}{%- endfor -%}
+        {{ exceptions.raise_compiler_error(
+            "dbt-spark runs dbt Python models only on a Databricks cluster, and this " ~ flags.WHICH
+            ~ " on target '" ~ target.name ~ "' (no cluster) selects " ~ python_models | join(', ')
+            ~ ". Build on Spark with `article-recs spark-build` (it runs them from the same files between dbt"
+            ~ " steps), or leave them and what reads them out: --exclude "
+            ~ exclude | join(' ')
+        ) }}
+    {%- endif -%}
+    {{ return('') }}
+{% endmacro %}
