@@ -41,6 +41,22 @@ def spark_tables(warehouse: Path) -> dict[tuple[str, str], Path]:
     return tables
 
 
+#: The types of the partition columns of the tables partitioned by cut (site_id, cut_at: macros/spark.sql).
+#: Spark keeps a partition's value only in its folder name (``cut_at=2024-03-09 22%3A00%3A00``); any other
+#: partition column is read as text.
+PARTITION_TYPES = {"cut_at": "TIMESTAMP"}
+
+
+def _hive_options(folder: Path, files: list[Path]) -> str:
+    """read_parquet's options for a table's files: its partition columns (the key=value folders between the
+    table's folder and a file), typed by PARTITION_TYPES, else text."""
+    columns = [part.split("=", 1)[0] for part in files[0].relative_to(folder).parts[:-1] if "=" in part]
+    if not columns:
+        return "hive_partitioning = false"
+    types = ", ".join(f"'{c}': {PARTITION_TYPES.get(c, 'VARCHAR')}" for c in columns)
+    return f"hive_partitioning = true, hive_types_autocast = false, hive_types = {{{types}}}"
+
+
 def attach_views(con: duckdb.DuckDBPyConnection, warehouse: Path) -> list[str]:
     """Create, in `con`, one view per Spark table with its schema and name, over its Parquet files (partition
     folders read as columns). Returns the views' names."""
@@ -49,12 +65,11 @@ def attach_views(con: duckdb.DuckDBPyConnection, warehouse: Path) -> list[str]:
         files = list(folder.rglob("*.parquet"))
         if not files:
             continue
-        partitioned = any(p.parent != folder for p in files)
         pattern = str(folder / "**" / "*.parquet").replace("'", "''")
         con.execute(f'create schema if not exists "{schema}"')
         con.execute(
             f'create or replace view "{schema}"."{table}" as select * from read_parquet('
-            f"'{pattern}', hive_partitioning = {str(partitioned).lower()})"
+            f"'{pattern}', {_hive_options(folder, files)})"
         )
         names.append(f"{schema}.{table}")
     return names

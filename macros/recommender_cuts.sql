@@ -20,8 +20,12 @@
         {%- endif %}
 {%- endmacro %}
 
-{#- Post-hook of every cut-keyed model: drop the rows of cuts that recommender_cuts no longer lists. -#}
+{#- Post-hook of every cut-keyed model: drop the rows of cuts that recommender_cuts no longer lists (on Spark:
+    their partitions, macros/spark.sql). -#}
 {% macro retire_cuts() -%}
+    {{ return(adapter.dispatch('retire_cuts', 'article_recs')()) }}
+{%- endmacro %}
+{% macro default__retire_cuts() -%}
     delete from {{ this }}
     where not exists (
         select 1
@@ -30,8 +34,12 @@
     )
 {%- endmacro %}
 
-{#- The config of a cut-keyed model (an incremental append of the new cuts, old cuts retired). -#}
+{#- The config of a cut-keyed model (an incremental append of the new cuts, old cuts retired; on Spark an
+    insert_overwrite of the new cuts' partitions, macros/spark.sql). -#}
 {% macro cut_keyed_config() -%}
+    {{ return(adapter.dispatch('cut_keyed_config', 'article_recs')()) }}
+{%- endmacro %}
+{% macro default__cut_keyed_config() -%}
     {%- if stateful_materialization() == 'incremental' %}
     {{ config(
         materialized='incremental',

@@ -160,8 +160,80 @@
     get({{ array_expression }}, {{ position - 1 }})
 {%- endmacro %}
 
-{#- Plain Parquet tables have no DELETE: the models that delete+insert (or append cuts and retire old ones) on
-    DuckDB are rebuilt whole on every run (macros/snowplow_incremental.sql) -#}
+{#- Plain Parquet tables have no DELETE: the models that delete+insert on DuckDB are rebuilt whole on every run
+    (macros/snowplow_incremental.sql); the cut-keyed ones are incremental by partition (below). -#}
 {% macro spark__stateful_materialization() %}{{ return('table') }}{% endmacro %}
 
+{#- The cut-keyed models (macros/recommender_cuts.sql) on Spark: one partition per cut (site_id, cut_at). A run
+    computes the cuts the table does not hold yet (cuts_to_build) and writes them with insert_overwrite, which
+    dbt-spark runs in dynamic partition-overwrite mode: only the partitions of the rows written are replaced,
+    every other cut stays as it was. What DuckDB's append + delete does, in whole partitions. dbt-spark refuses
+    insert_overwrite over a SQL endpoint connection: there the tables are rebuilt whole. -#}
+{% macro spark__cut_keyed_config() -%}
+    {%- if target.endpoint -%}
+        {{ config(materialized='table') }}
+        {{ return('') }}
+    {%- endif -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
+        partition_by=['site_id', 'cut_at'],
+        on_schema_change='fail',
+        post_hook=["{{ retire_cuts() }}"],
+    ) }}
+{%- endmacro %}
+
+{#- Post-hook of a cut-keyed model on Spark: drop the partitions of the cuts recommender_cuts no longer lists,
+    one ALTER TABLE for all of them (nothing when there is none). Read when the hook runs, after the insert. -#}
+{% macro spark__retire_cuts() -%}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set retired = run_query(
+        'select distinct built.site_id, built.cut_at from ' ~ this ~ ' as built where not exists (select 1 from '
+        ~ ref('recommender_cuts') ~ ' as cuts where cuts.site_id = built.site_id and cuts.cut_at = built.cut_at)'
+    ).rows -%}
+    {%- if retired | length == 0 -%}{{ return('') }}{%- endif -%}
+    {%- set partitions = [] -%}
+    {%- for site_id, cut_at in retired -%}
+        {%- do partitions.append(
+            "partition (site_id = '" ~ site_id | replace("'", "\\'") ~ "', cut_at = '" ~ cut_at ~ "')"
+        ) -%}
+    {%- endfor -%}
+    alter table {{ this }} drop if exists {{ partitions | join(', ') }}
+{%- endmacro %}
+
 {% macro spark__recommender_hook_commit() %}{{ return('') }}{% endmacro %}
+
+{#- on-run-start: dbt-spark runs dbt Python models only on a Databricks cluster (the target's `cluster`). On a
+    target without one (a local session, Thrift), a run that selects one stops here, before building anything,
+    and says how to build them: with `article-recs spark-build`, which runs them from the same files between
+    dbt steps (article_recs/spark_models.py), or without them and what reads them. (Disabling them on Spark
+    is no way out: the SQL models that ref them would fail to parse.) -#}
+{% macro spark_python_models_guard() %}
+    {{ return(adapter.dispatch('spark_python_models_guard', 'article_recs')()) }}
+{% endmacro %}
+{% macro default__spark_python_models_guard() %}{{ return('') }}{% endmacro %}
+{% macro spark__spark_python_models_guard() %}
+    {%- if not execute or flags.WHICH not in ('run', 'build') or target.cluster -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set python_models = [] -%}
+    {%- for unique_id in selected_resources -%}
+        {%- set node = graph.nodes.get(unique_id) -%}
+        {%- if node is not none and node.resource_type == 'model' and node.language == 'python' -%}
+            {%- do python_models.append(node.name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if python_models -%}
+        {%- set python_models = python_models | sort -%}
+        {%- set exclude = [] -%}
+        {%- for name in python_models -%}{%- do exclude.append(name ~ '+') -%}{%- endfor -%}
+        {{ exceptions.raise_compiler_error(
+            "dbt-spark runs dbt Python models only on a Databricks cluster, and this " ~ flags.WHICH
+            ~ " on target '" ~ target.name ~ "' (no cluster) selects " ~ python_models | join(', ')
+            ~ ". Build on Spark with `article-recs spark-build` (it runs them from the same files between dbt"
+            ~ " steps), or leave them and what reads them out: --exclude "
+            ~ exclude | join(' ')
+        ) }}
+    {%- endif -%}
+    {{ return('') }}
+{% endmacro %}

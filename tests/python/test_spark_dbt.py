@@ -1,21 +1,23 @@
 """The SQL layer on local Apache Spark (dbt-spark, `method: session`): the same generated events built on
 DuckDB and on Spark give the same marts, cuts, candidates and evaluation cases, and the same lists and
-evaluations of every SQL strategy, row for row. The Spark warehouse is built in two runs - the first two
-thirds of the hour folders, then all of them - so its second run (after a previous run's state) is what is
-compared with DuckDB's single full build.
+evaluations of every SQL strategy, row for row. The Spark warehouse is built in two runs, three hours apart
+(as_of): the first builds the SQL models, the second everything. The cut-keyed models are incremental on
+Spark (insert_overwrite of one partition per cut): the second run computes only the new cuts and drops the
+partitions of the cuts that left the window, keeps the others' files as they were, and what it leaves is
+compared with DuckDB's single full build - an incremental run against a full refresh.
 
 Needs Java (make spark-deps installs Debian's openjdk-17-jre-headless, and pyspark + dbt-spark): skipped, with
 the reason in the output, only where no Java runtime can be found."""
 
 from __future__ import annotations
 
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
 import pytest
 from warehouse_compare import (
+    AS_OF,
     CUT_CHECKS,
     MART_CHECKS,
     STRATEGY_CHECKS,
@@ -27,7 +29,7 @@ from warehouse_compare import (
 )
 
 from article_recs.spark_models import build as build_on_spark
-from article_recs.spark_warehouse import attach_views, java_available
+from article_recs.spark_warehouse import attach_views, java_available, spark_tables
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -46,41 +48,75 @@ def events(tmp_path_factory) -> Path:
     return generated_events(tmp_path_factory.mktemp("spark_events"), users=350, articles=50, days=3)
 
 
-def _build_spark(out: Path, work: Path) -> Path:
-    """Two runs on one Spark warehouse: the SQL models on the first two thirds of the hour folders, then
-    everything (the Python models run by article_recs.spark_models) on every folder."""
+#: The first Spark run's as_of: three hours before AS_OF, off the two-hour grid, so that its serving cut and
+#: the oldest cut of its ranker tail leave the window at the second run (their partitions dropped).
+FIRST_AS_OF = "2024-03-09 21:00:00"
+#: What the first run builds (with their parents): the cut-keyed models that need no Python model and the
+#: stateful Snowplow models (a run records itself as completed only when it built all of them) - not the
+#: online evaluation and the evaluation cases, which only the second run needs.
+FIRST_RUN_MODELS = [
+    "recommender_list_sources",
+    "popularity_lists",
+    "trending_lists",
+    "covisitation_lists",
+    "item_knn_lists",
+    "events_quarantine",
+    "int_events_load_outcomes",
+    "int_articles_aggregated",
+    "page_views",
+    "sessions",
+    "users",
+    "interactions",
+]
+
+
+def cut_partitions(warehouse: Path) -> dict[tuple[str, str], dict[str, set[str]]]:
+    """(schema, table) -> partition folder (site_id=../cut_at=..) -> its Parquet files, of every table
+    partitioned by cut."""
+    found = {}
+    for key, folder in spark_tables(warehouse).items():
+        parts: dict[str, set[str]] = {}
+        for file in folder.glob("site_id=*/cut_at=*/*.parquet"):
+            parts.setdefault(str(file.parent.relative_to(folder)), set()).add(file.name)
+        if parts:
+            found[key] = parts
+    return found
+
+
+def _build_spark(out: Path, work: Path) -> tuple[Path, dict]:
+    """Two runs on one Spark warehouse, on every hour folder: the SQL models at FIRST_AS_OF, then everything
+    (the Python models run by article_recs.spark_models) at AS_OF. Returns the warehouse and the cut
+    partitions the first run left."""
     warehouse = work / "spark"
     env = {"ARTICLE_RECS_SPARK_WAREHOUSE": str(warehouse)}
-    hours = sorted(p for p in (out / "events").glob("*/*/*/*") if p.is_dir())
-    landing = work / "landing"
-    # the first run builds the SQL models (a completed run: every stateful Snowplow model is in it), the
-    # second everything, the Python models run by article_recs.spark_models included
     args = ["build", "--exclude-resource-type", "test", "unit_test"]
-    for batch, python_models in ((hours[: 2 * len(hours) // 3], False), (hours[2 * len(hours) // 3 :], True)):
-        for hour in batch:
-            shutil.copytree(hour, landing / hour.relative_to(out / "events"))
+    first_run = ["--select", *[f"+{m}" for m in FIRST_RUN_MODELS]]
+    first = None
+    for as_of, python_models in ((FIRST_AS_OF, False), (AS_OF, True)):
         build_on_spark(
-            args,
+            args + (first_run if first is None else []),
             target="spark",
             target_path=work / "target",
             env=env,
-            dbt_vars=dbt_vars(out, landing),
+            dbt_vars=dbt_vars(out, article_recs__as_of=as_of),
             python_models=python_models,
         )
-    return warehouse
+        if first is None:
+            first = cut_partitions(warehouse)
+    return warehouse, first
 
 
 @pytest.fixture(scope="module")
-def builds(events, tmp_path_factory) -> tuple[Path, duckdb.DuckDBPyConnection]:
+def builds(events, tmp_path_factory) -> tuple[Path, duckdb.DuckDBPyConnection, Path, dict]:
     """Both builds side by side; the Spark tables are read through DuckDB views of their Parquet files."""
     with ThreadPoolExecutor(max_workers=2) as pool:
         duck = pool.submit(build_duckdb, events, tmp_path_factory.mktemp("duck"))
         spark = pool.submit(_build_spark, events, tmp_path_factory.mktemp("spark"))
-        warehouse = spark.result()
+        warehouse, first_run = spark.result()
         path = duck.result()
     con = duckdb.connect()
     assert attach_views(con, warehouse), "no Spark table found"
-    yield path, con
+    yield path, con, warehouse, first_run
     con.close()
 
 
@@ -94,13 +130,31 @@ def spark_build(builds) -> duckdb.DuckDBPyConnection:
     return builds[1]
 
 
-def test_spark_ran_twice_and_the_second_run_read_every_file(spark_build):
+def test_spark_ran_twice_and_the_snowplow_models_were_rebuilt_whole(spark_build):
     runs = spark_build.execute(
         "select run_seq, is_full_refresh from intermediate.int_runs_completed order by run_seq"
     ).fetchall()
     assert [seq for seq, _ in runs] == [1, 2]
-    # plain Parquet tables have no DELETE: every Spark run rebuilds the stateful models whole (README)
+    # plain Parquet tables have no DELETE: every Spark run rebuilds the Snowplow models whole (README)
     assert all(full for _, full in runs)
+
+
+def test_the_second_run_wrote_only_the_new_cuts_and_dropped_the_retired_ones(builds):
+    _, con, warehouse, first = builds
+    cuts = {
+        f"site_id={site}/cut_at={cut:%Y-%m-%d %H%%3A%M%%3A%S}"
+        for site, cut in con.execute("select site_id, cut_at from recommender.recommender_cuts").fetchall()
+    }
+    now = cut_partitions(warehouse)
+    assert first, "the first run left no table partitioned by cut"
+    for table, before in first.items():
+        after = now[table]
+        kept, retired, new = before.keys() & cuts, before.keys() - cuts, after.keys() - before.keys()
+        # the cuts of both runs: the same files (not rewritten); the first run's serving cut and oldest tail
+        # cut: gone; the cuts new at AS_OF: written by the second run
+        assert kept and retired and new, f"{table}: kept {len(kept)}, retired {len(retired)}, new {len(new)}"
+        assert all(after.get(part) == before[part] for part in kept), f"{table}: a kept cut was rewritten"
+        assert after.keys() <= cuts, f"{table}: holds cuts recommender_cuts does not list"
 
 
 @pytest.mark.parametrize("name,sql", MART_CHECKS, ids=[c[0] for c in MART_CHECKS])
