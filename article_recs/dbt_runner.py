@@ -19,6 +19,16 @@ from article_recs.settings import PROJECT_DIR  # noqa: E402 - re-exported for th
 #: the scheduled two-hourly build: seeds, models and data tests. Unit tests test the code, not the data, and
 #: the code does not change between runs: they run in CI and `make test` (dbt's advice for production).
 SCHEDULED_BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
+#: the Snowplow layers (staging to the core and monitoring marts) and the seeds they read: what a
+#: dbt-snowplow-web user compares, and what the incremental tests build (not the recommender models on top)
+SNOWPLOW_SELECTION = [
+    "path:models/staging",
+    "path:models/intermediate",
+    "path:models/marts/core",
+    "path:models/marts/monitoring",
+    "sites",
+    "bot_useragent_patterns",
+]
 
 
 class DbtError(RuntimeError):

@@ -22,9 +22,14 @@ from pathlib import Path
 from article_recs.bench import snowplow as snowplow_mod
 from article_recs.bench import tiers as tiers_mod
 from article_recs.bench.measure import Sample, median, ratio, run_measured, summarize, wait_until_quiet
-from article_recs.bench.snowplow import SNOWPLOW_SELECTION
 from article_recs.bench.tiers import TIERS, Tier, TierData
-from article_recs.dbt_runner import PROJECT_DIR, SCHEDULED_BUILD_ARGS, dbt_env, dbt_executable
+from article_recs.dbt_runner import (
+    PROJECT_DIR,
+    SCHEDULED_BUILD_ARGS,
+    SNOWPLOW_SELECTION,
+    dbt_env,
+    dbt_executable,
+)
 
 SNOWPLOW_LAYERS = ("staging/", "intermediate/", "marts/core", "marts/monitoring")
 MEASUREMENTS = ("build", "scan", "profile", "als", "incremental", "snowplow", "serving", "api")

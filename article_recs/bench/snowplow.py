@@ -21,21 +21,12 @@ from typing import TYPE_CHECKING
 
 from article_recs.bench import tiers as tiers_mod
 from article_recs.bench.measure import Sample, summarize
-from article_recs.dbt_runner import SCHEDULED_BUILD_ARGS, dbt_env, dbt_executable
+from article_recs.dbt_runner import SCHEDULED_BUILD_ARGS, SNOWPLOW_SELECTION, dbt_env, dbt_executable
 
 if TYPE_CHECKING:
     from article_recs.bench.run import Bench, DbtPlace
     from article_recs.bench.tiers import Tier, TierData
 
-#: the Snowplow models (issue 3's incremental layers) and the seeds they read
-SNOWPLOW_SELECTION = [
-    "path:models/staging",
-    "path:models/intermediate",
-    "path:models/marts/core",
-    "path:models/marts/monitoring",
-    "sites",
-    "bot_useragent_patterns",
-]
 #: ... built with their tests, not the tests of recommender models that reference them
 SNOWPLOW_MODELS = [*SCHEDULED_BUILD_ARGS, "--indirect-selection", "cautious", "-s", *SNOWPLOW_SELECTION]
 #: targets on this machine, from the issue: 3x faster than dbt-snowplow-web on Postgres (43.2 s full, 6.4 s

@@ -25,20 +25,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from article_recs.dbt_runner import run_dbt
+from article_recs.dbt_runner import SNOWPLOW_SELECTION, run_dbt
 from article_recs.events.fields import FIELDS
 
 pytestmark = pytest.mark.slow
 
-#: every model of the Snowplow layers (not the recommender / evaluation models built on them)
-SELECTION = [
-    "path:models/staging",
-    "path:models/intermediate",
-    "path:models/marts/core",
-    "path:models/marts/monitoring",
-    "sites",
-    "bot_useragent_patterns",
-]
 NO_TESTS = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
 #: the tables compared between incremental runs and a full refresh (rows sorted by every column)
 TABLES = [
@@ -124,7 +115,10 @@ def _tables(db: Path, tables: list[str]) -> dict[str, list[tuple]]:
 def _build(db: Path, target: Path, dbt_vars: dict, *extra: str) -> dict:
     """dbt build of the Snowplow models (no tests) into ``db``; the run's snowplow_run_stats row."""
     run_dbt(
-        ["build", "-s", *SELECTION, *NO_TESTS, *extra], dbt_vars=dbt_vars, duckdb_path=db, target_path=target
+        ["build", "-s", *SNOWPLOW_SELECTION, *NO_TESTS, *extra],
+        dbt_vars=dbt_vars,
+        duckdb_path=db,
+        target_path=target,
     )
     return _last_run(db)
 
@@ -253,7 +247,7 @@ def other_sources(generated: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         futures: dict[str, tuple[Future, Path]] = {}
         for name, dbt_vars in builds.items():
             db = root / f"{name}_build.duckdb"
-            future = pool.submit(run_dbt, ["build", "-s", *SELECTION, *NO_TESTS], dbt_vars=dbt_vars,
+            future = pool.submit(run_dbt, ["build", "-s", *SNOWPLOW_SELECTION, *NO_TESTS], dbt_vars=dbt_vars,
                                  duckdb_path=db, target_path=root / f"target_{name}")
             futures[name] = (future, db)
         yield futures
