@@ -3,14 +3,15 @@
 #
 # On the bench's 1M-tier events (`python -m article_recs.bench --tiers 1m` generates them into
 # bench/data/1m/gen/chunk-0; DATA=... points elsewhere), the last ~30 days (February and March of the tier's
-# 2026 dates): a full `dbt build` with as_of fixed, then two two-hourly runs (as_of + 2 h, + 4 h: one new cut
-# per site each, the Snowplow models with no new files). Prints each run's wall / CPU time and the slowest
+# 2026 dates): a full `dbt build` with as_of fixed, then RUNS (default 2) two-hourly runs (as_of + 2 h, + 4 h,
+# ...: one new cut per site each, the Snowplow models with no new files). Prints each run's wall / CPU time and the slowest
 # models of the last run, from its run_results.json. Work files in WORK (default /tmp/strategy-cost).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="${DATA:-bench/data/1m/gen/chunk-0}"
 WORK="${WORK:-/tmp/strategy-cost}"
 AS_OF="${AS_OF:-2026-03-01 10:00:00}"
+RUNS="${RUNS:-2}"
 [ -d "$DATA/events" ] || { echo "no events in $DATA/events: run python -m article_recs.bench --tiers 1m first" >&2; exit 2; }
 rm -rf "$WORK"; mkdir -p "$WORK"
 export ARTICLE_RECS_DUCKDB_PATH="$WORK/warehouse.duckdb"
@@ -28,9 +29,8 @@ run() {  # run NAME HOURS_AFTER_AS_OF
 }
 
 run full 0
-run two-hourly-1 2
-run two-hourly-2 4
-.venv/bin/python - "$WORK/target-two-hourly-2/run_results.json" <<'PY'
+for i in $(seq 1 "$RUNS"); do run "two-hourly-$i" $((2 * i)); done
+.venv/bin/python - "$WORK/target-two-hourly-$RUNS/run_results.json" <<'PY'
 import json
 import sys
 
