@@ -1,4 +1,4 @@
-{#- Helpers for the file sources (DuckDB only: the files are read with read_csv). -#}
+{#- Helpers for the file sources (DuckDB reads the files with read_csv; the spark__ variants are in spark.sql). -#}
 
 {#- The CTE body over a file source: source_file, raw_line, is_invalid_utf8 (always false here: lines that are
     not UTF-8 are rejected by the reader and quarantined through snowplow_insert_rejected_lines). -#}
@@ -110,11 +110,43 @@
 {% macro default__snowplow_line_bytes(expression) -%}octet_length({{ expression }}){%- endmacro %}
 {% macro duckdb__snowplow_line_bytes(expression) -%}strlen({{ expression }}){%- endmacro %}
 
+{#- Whether the compressed event files are checked as files (int_event_files) and the unreadable ones
+    quarantined as files: on the warehouses that read the files themselves (DuckDB, Spark). -#}
+{% macro snowplow_file_checks_enabled() -%}
+    {{ return(target.type in ('duckdb', 'spark') and var('article_recs__events_source') in ('tsv', 'jsonl')) }}
+{%- endmacro %}
+
+{#- The event files as they are on disk, one row each: filename, size (bytes), content (binary, not
+    decompressed). DuckDB: read_blob over the events glob; Spark: the binaryFile table of
+    spark_file_sources. -#}
+{% macro snowplow_event_file_blobs() -%}
+    {{ return(adapter.dispatch('snowplow_event_file_blobs', 'article_recs')()) }}
+{%- endmacro %}
+{% macro default__snowplow_event_file_blobs() -%}
+    read_blob('{{ var("article_recs__events_path") }}')
+{%- endmacro %}
+
+{#- The first / last n bytes of a binary value, as upper-case hex text -#}
+{% macro blob_hex_head(blob, n) -%}
+    {{ return(adapter.dispatch('blob_hex_head', 'article_recs')(blob, n)) }}
+{%- endmacro %}
+{% macro default__blob_hex_head(blob, n) -%}hex({{ blob }}[1:{{ n }}]){%- endmacro %}
+{% macro blob_hex_tail(blob, n) -%}
+    {{ return(adapter.dispatch('blob_hex_tail', 'article_recs')(blob, n)) }}
+{%- endmacro %}
+{% macro default__blob_hex_tail(blob, n) -%}hex({{ blob }}[-{{ n }}:]){%- endmacro %}
+
+{#- A hex text (no prefix) as a bigint -#}
+{% macro hex_to_bigint(hex_text) -%}
+    {{ return(adapter.dispatch('hex_to_bigint', 'article_recs')(hex_text)) }}
+{%- endmacro %}
+{% macro default__hex_to_bigint(hex_text) -%}cast('0x' || {{ hex_text }} as bigint){%- endmacro %}
+
 {#- The files of int_event_files that cannot be read at all (empty, or a .gz that is not gzip): a constant
     list, so that int_events_validated's filter on the file name keeps DuckDB from opening them. -#}
 {% macro snowplow_unreadable_files(files_relation) %}
     {#- graph has no nodes while a unit test compiles: no file is unreadable there -#}
-    {%- if not execute or graph.get('nodes') is none or not snowplow_rejected_lines_enabled() -%}
+    {%- if not execute or graph.get('nodes') is none or not snowplow_file_checks_enabled() -%}
         {{ return([]) }}
     {%- endif -%}
     {%- if adapter.get_relation(
@@ -134,7 +166,7 @@
     stream ends, and are used; the gzip trailer declares more bytes than were decompressed: the tail is lost).
     The row stands for the file (raw_line NULL); events_quarantine adds its size and the lines recovered. -#}
 {% macro snowplow_insert_quarantined_files(relation, files_relation) -%}
-    {%- if snowplow_rejected_lines_enabled() -%}
+    {%- if snowplow_file_checks_enabled() -%}
     insert into {{ relation }} (
         events_source, source_file, load_tstamp, load_partition, raw_line, line_bytes, field_count,
         quarantine_reason, is_bot, is_excluded_app, is_too_late, is_late, line_hash, outcome

@@ -88,10 +88,14 @@
     through the sources' external_location; PostgreSQL has none). Each events glob becomes an external text
     table over the folder before its `**`, reading every file below it whose name matches the last part
     (recursiveFileLookup + pathGlobFilter: Hadoop globs have no `**`); gzip is decompressed by extension. A
-    file that cannot be read at all (a .gz that is not gzip) fails the build with Spark's error naming it:
-    DuckDB quarantines such files as files (int_event_files), which has no Spark variant yet - an error
-    rather than lines silently skipped. The source tables are views of it with the file of each line. The
-    CMS export is an external CSV table read leniently (PERMISSIVE: a short row gets NULLs). -#}
+    .gz file that cannot be read (not gzip; cut short) is skipped from where it breaks on (ignoreCorruptFiles:
+    none of a file that is not gzip, the lines before the break of a truncated one), never silently: a second
+    external table over the same files, binaryFile (the bytes as they are), feeds int_event_files, and
+    int_events_validated quarantines each such file as on DuckDB (not_gzip, truncated_gzip, with its size and
+    the lines recovered). An empty file is neither: Spark lists no file of 0 bytes, so it reads no line of it
+    and int_event_files has no row for it (DuckDB quarantines it as empty_file). The source tables are views
+    of it with the file of each line. The CMS export is an external CSV table read leniently (PERMISSIVE: a
+    short row gets NULLs). -#}
 {% macro spark_file_sources() %}
     {{ return(adapter.dispatch('spark_file_sources', 'article_recs')()) }}
 {% endmacro %}
@@ -112,7 +116,19 @@
         {%- do statements.append('drop view if exists snowplow_files.' ~ table) -%}
         {%- do statements.append('drop table if exists snowplow_files.' ~ table ~ '_files') -%}
         {%- do statements.append(
-            'create table snowplow_files.' ~ table ~ '_files (value string) using text options (' ~ options ~ ')'
+            'create table snowplow_files.' ~ table ~ '_files (value string) using text options (' ~ options
+            ~ ", ignoreCorruptFiles 'true')"
+        ) -%}
+        {%- do statements.append('drop view if exists snowplow_files.' ~ table ~ '_blobs') -%}
+        {%- do statements.append('drop table if exists snowplow_files.' ~ table ~ '_blob_files') -%}
+        {%- do statements.append(
+            'create table snowplow_files.' ~ table ~ '_blob_files using binaryFile options (' ~ options ~ ')'
+        ) -%}
+        {#- binaryFile names a local file file:/x, input_file_name() file:///x: the lines' name -#}
+        {%- do statements.append(
+            'create view snowplow_files.' ~ table ~ '_blobs as select'
+            ~ " regexp_replace(path, '^file:/(?!/)', 'file:///') as filename, length as size, content"
+            ~ ' from snowplow_files.' ~ table ~ '_blob_files'
         ) -%}
         {%- do statements.append(
             'create view snowplow_files.' ~ table ~ ' as select input_file_name() as filename, value as raw_line'
@@ -134,6 +150,16 @@
     {%- endfor -%}
     {{ return('') }}
 {% endmacro %}
+
+{#- The event files' bytes (int_event_files): the binaryFile view of spark_file_sources -#}
+{% macro spark__snowplow_event_file_blobs() -%}
+    snowplow_files.events_{{ var('article_recs__events_source') }}_blobs
+{%- endmacro %}
+
+{#- substring counts bytes of a binary value; a negative start counts from the end -#}
+{% macro spark__blob_hex_head(blob, n) -%}hex(substring({{ blob }}, 1, {{ n }})){%- endmacro %}
+{% macro spark__blob_hex_tail(blob, n) -%}hex(substring({{ blob }}, -{{ n }}, {{ n }})){%- endmacro %}
+{% macro spark__hex_to_bigint(hex_text) -%}cast(conv({{ hex_text }}, 16, 10) as bigint){%- endmacro %}
 
 {#- The lines of a file source: Spark decodes bytes that are not UTF-8 as U+FFFD (it never rejects a line),
     so a line holding U+FFFD is flagged is_invalid_utf8 and quarantined as on DuckDB. -#}

@@ -26,20 +26,15 @@ from warehouse_compare import (
     dbt_vars,
     duck_rows,
     generated_events,
+    skip_without_spark,
 )
 
 from article_recs.spark_models import build as build_on_spark
-from article_recs.spark_warehouse import attach_views, java_available, spark_tables
+from article_recs.spark_warehouse import attach_views, spark_tables
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
-if not java_available():
-    pytest.skip(
-        "Spark tests skipped: no Java runtime on this machine (make spark-deps installs Debian's "
-        "openjdk-17-jre-headless; it could not be installed here)",
-        allow_module_level=True,
-    )
-pytest.importorskip("dbt.adapters.spark", reason="Spark tests skipped: dbt-spark missing (make spark-deps)")
+skip_without_spark()
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,28 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from article_recs.dbt_runner import run_dbt
+from article_recs.spark_warehouse import java_available
 from article_recs.tools.generate import GenerateConfig, generate
 
 AS_OF = "2024-03-10 00:00:00"
+
+
+def skip_without_spark() -> None:
+    """Skip the calling test module, with the reason in the output, where Spark cannot run: no Java runtime
+    or no dbt-spark (make spark-deps installs both)."""
+    if not java_available():
+        pytest.skip(
+            "Spark tests skipped: no Java runtime on this machine (make spark-deps installs Debian's "
+            "openjdk-17-jre-headless; it could not be installed here)",
+            allow_module_level=True,
+        )
+    pytest.importorskip(
+        "dbt.adapters.spark", reason="Spark tests skipped: dbt-spark missing (make spark-deps)"
+    )
+
 
 #: (name, query): every query is portable SQL; rows are compared exactly (floats to 1e-6 relative).
 MART_CHECKS = [

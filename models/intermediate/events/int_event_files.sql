@@ -4,8 +4,9 @@
     whole read (DuckDB: "Input is not a GZIP stream"), so int_events_validated leaves it out and quarantines it
     as a file (unreadable_reason); declared_bytes, the uncompressed size the gzip trailer states, lets the
     quarantine find a truncated file (fewer bytes decompressed than declared: its tail is lost).
-    Files only (DuckDB reads them); no rows for atomic.events. -#}
-{%- set is_files = target.type == 'duckdb' and var('article_recs__events_source') in ['tsv', 'jsonl'] -%}
+    Files only (DuckDB and Spark read them: snowplow_event_file_blobs); no rows for atomic.events, nor on
+    PostgreSQL. -#}
+{%- set is_files = snowplow_file_checks_enabled() -%}
 {%- set window_start = snowplow_window_start_literal() if is_files else none -%}
 {%- set unread_old_files = snowplow_unread_old_files(window_start) if is_files else [] -%}
 -- depends_on: {{ ref('int_run_window') }}
@@ -15,15 +16,15 @@ with
 
 blobs as (
 
-    -- read_blob reads the bytes as they are (no decompression); the window is a constant filter on the
-    -- file name, so files outside it are not opened
+    -- the bytes as they are (no decompression); the window is a constant filter on the file name, so DuckDB
+    -- does not open the files outside it
     select
         filename as source_file,
         size as file_bytes,
-        hex(content[1:2]) as magic,
-        hex(content[-4:]) as trailer
+        {{ blob_hex_head('content', 2) }} as magic,
+        {{ blob_hex_tail('content', 4) }} as trailer
 
-    from read_blob('{{ var("article_recs__events_path") }}')
+    from {{ snowplow_event_file_blobs() }}
     {% if window_start is none -%}
     where filename like '%.gz' or filename like '%.gzip'
     {%- else -%}
@@ -64,7 +65,7 @@ final as (
             when magic <> '1F8B' then 'not_gzip'
         end as unreadable_reason,
         case
-            when file_bytes >= 18 and magic = '1F8B' then cast('0x' || isize_hex as bigint)
+            when file_bytes >= 18 and magic = '1F8B' then {{ hex_to_bigint('isize_hex') }}
         end as declared_bytes
 
     from decoded
