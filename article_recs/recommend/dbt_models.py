@@ -2,7 +2,8 @@
 
 The models read their refs, the project vars from ``dbt.config.meta_get("recommender_vars")`` (a dict
 ``article_recs__<name> -> value`` rendered in ``_recommender__python_models.yml``), and the cuts they must
-compute (``recommender_cuts`` rows they do not hold yet: :func:`cuts_to_build`), and pass them here.
+compute (``recommender_cuts`` rows they do not hold yet, in batches: :func:`new_cut_lists`), and pass
+them here.
 """
 
 from __future__ import annotations
@@ -93,6 +94,25 @@ def in_cut_batches(
     return pa.concat_tables(tables)
 
 
+def new_cut_lists(
+    dbt: Any,
+    session: Any,
+    cuts: Any,
+    largest_input: Any,
+    lists_of: Callable[[pd.DataFrame, str], pa.Table],
+) -> pa.Table:
+    """What a cut-keyed Python model returns: the lists of the cuts of ``cuts`` (its ``recommender_cuts``
+    relation) that its table does not hold yet (:func:`cuts_to_build`; all of them on a full build),
+    computed by :func:`in_cut_batches` in batches sized by ``largest_input``'s rows (the relation of the
+    model's largest ref) at those cuts. The model passes its refs (``dbt.ref(...)``): dbt finds a Python
+    model's refs in its own file."""
+    built = None
+    if dbt.is_incremental:
+        built = session.sql(f"select distinct site_id, cut_at from {dbt.this}").df()
+    todo = cuts_to_build(cuts.df(), built)
+    input_cut_times = largest_input.filter(cut_filter_sql(todo)).project("cut_at").df()["cut_at"]
+    return in_cut_batches(todo, lists_of, input_cut_times)
+
 def als_lists_table(
     cuts: pd.DataFrame,
     training_interactions: pd.DataFrame | None,
@@ -144,4 +164,5 @@ __all__ = [
     "cuts_to_build",
     "eval_oracle_lists_table",
     "in_cut_batches",
+    "new_cut_lists",
 ]

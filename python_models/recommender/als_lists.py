@@ -7,17 +7,12 @@ Thin: the work is article_recs.recommend.dbt_models.als_lists_table (tested with
 recommendation_lists pads these lists, as it pads every strategy's.
 """
 
-from article_recs.recommend.dbt_models import als_lists_table, cut_filter_sql, cuts_to_build, in_cut_batches
+from article_recs.recommend.dbt_models import als_lists_table, new_cut_lists
 
 
 def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="append")
     recommender_vars = dbt.config.meta_get("recommender_vars")
-
-    cuts = dbt.ref("recommender_cuts").df()
-    built = None
-    if dbt.is_incremental:
-        built = session.sql(f"select distinct site_id, cut_at from {dbt.this}").df()
 
     def lists_of(batch, cut_filter):
         training = (
@@ -35,6 +30,5 @@ def model(dbt, session):
         )
         return als_lists_table(batch, training.df(), candidates.df(), cut_reads.df(), recommender_vars)
 
-    cuts = cuts_to_build(cuts, built)
-    largest_input = dbt.ref("recommender_cut_reads").filter(cut_filter_sql(cuts)).project("cut_at")
-    return in_cut_batches(cuts, lists_of, largest_input.df()["cut_at"])
+    cuts, largest_input = dbt.ref("recommender_cuts"), dbt.ref("recommender_cut_reads")
+    return new_cut_lists(dbt, session, cuts, largest_input, lists_of)

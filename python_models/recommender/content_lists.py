@@ -9,22 +9,13 @@ Thin: the work is article_recs.recommend.dbt_models.content_lists_table (article
 tested with pytest). The SQL model recommendation_lists pads these lists, as it pads every strategy's.
 """
 
-from article_recs.recommend.dbt_models import (
-    content_lists_table,
-    cut_filter_sql,
-    cuts_to_build,
-    in_cut_batches,
-)
+from article_recs.recommend.dbt_models import content_lists_table, new_cut_lists
 
 
 def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="append")
     window_days = dbt.config.meta_get("content_window_days")
 
-    cuts = dbt.ref("recommender_cuts").df()
-    built = (
-        session.sql(f"select distinct site_id, cut_at from {dbt.this}").df() if dbt.is_incremental else None
-    )
     articles = dbt.ref("articles").project("site_id, article_id, title, section, author").df()
 
     def lists_of(batch, cut_filter):
@@ -40,6 +31,5 @@ def model(dbt, session):
         )
         return content_lists_table(batch, candidates.df(), articles, cut_reads.df(), window_days)
 
-    cuts = cuts_to_build(cuts, built)
-    largest_input = dbt.ref("recommender_cut_reads").filter(cut_filter_sql(cuts)).project("cut_at")
-    return in_cut_batches(cuts, lists_of, largest_input.df()["cut_at"])
+    cuts, largest_input = dbt.ref("recommender_cuts"), dbt.ref("recommender_cut_reads")
+    return new_cut_lists(dbt, session, cuts, largest_input, lists_of)

@@ -12,18 +12,13 @@ recommendation_lists pads these lists, as it pads every strategy's.
 
 import pandas as pd
 
-from article_recs.recommend.dbt_models import cut_filter_sql, cuts_to_build, in_cut_batches
+from article_recs.recommend.dbt_models import new_cut_lists
 from article_recs.recommend.ranker import ranked_lists_for_cuts
 
 
 def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="append")
     ranker_vars = dbt.config.meta_get("ranker_vars")
-
-    cuts = dbt.ref("recommender_cuts").df()
-    built = (
-        session.sql(f"select distinct site_id, cut_at from {dbt.this}").df() if dbt.is_incremental else None
-    )
 
     def lists_of(batch, cut_filter):
         if batch.empty:
@@ -35,6 +30,5 @@ def model(dbt, session):
         training_rows = dbt.ref("ranker_training_rows").filter(f"eval_window_end <= timestamp '{latest}'")
         return ranked_lists_for_cuts(batch, candidates.df(), training_rows.df(), ranker_vars)
 
-    cuts = cuts_to_build(cuts, built)
-    largest_input = dbt.ref("ranker_candidates").filter(cut_filter_sql(cuts)).project("cut_at")
-    return in_cut_batches(cuts, lists_of, largest_input.df()["cut_at"])
+    cuts, largest_input = dbt.ref("recommender_cuts"), dbt.ref("ranker_candidates")
+    return new_cut_lists(dbt, session, cuts, largest_input, lists_of)

@@ -14,6 +14,7 @@ from article_recs.recommend.dbt_models import (
     cuts_to_build,
     eval_oracle_lists_table,
     in_cut_batches,
+    new_cut_lists,
 )
 from article_recs.recommend.synthetic import synthetic_data
 
@@ -143,6 +144,37 @@ def test_python_models_read_their_inputs_in_batches_of_whole_cut_times() -> None
     seen.clear()
     assert in_cut_batches(cuts.iloc[0:0], lists_of, rows).num_rows == 0 and seen == [([], "false")]
 
+
+def test_a_python_model_computes_the_cuts_its_table_lacks_reading_only_their_rows(two_cuts) -> None:
+    """new_cut_lists over DuckDB relations, as dbt-duckdb hands them to a model: on an incremental run the
+    cuts already in the model's table are neither computed nor read; on a full build every cut is."""
+    con = duckdb.connect()
+    con.register("cuts_frame", two_cuts[0])
+    con.execute("create table built as select 'herald' as site_id, timestamp '2024-03-01 10:00' as cut_at")
+    reads = two_cuts[3]
+    con.register("reads_frame", reads)
+    seen: list[tuple[list, int]] = []
+
+    def lists_of(batch: pd.DataFrame, cut_filter: str) -> pa.Table:
+        read = con.sql("select * from reads_frame").filter(cut_filter).df()
+        seen.append((sorted(zip(batch["site_id"], batch["cut_at"], strict=True)), len(read)))
+        return pa.table({"site_id": pa.array(batch["site_id"], pa.string())})
+
+    class Dbt:
+        this = "built"
+        is_incremental = True
+
+    def run() -> pa.Table:
+        cuts, largest_input = con.sql("select * from cuts_frame"), con.sql("select * from reads_frame")
+        return new_cut_lists(Dbt(), con, cuts, largest_input, lists_of)
+
+    out = run()
+    new = reads[reads["cut_at"] == CUT_2]
+    assert out.num_rows == 2 and seen == [([("herald", CUT_2), ("metro", CUT_2)], len(new))]
+    seen.clear()
+    Dbt.is_incremental = False
+    assert run().num_rows == 3
+    assert seen == [([("herald", CUT_1), ("herald", CUT_2), ("metro", CUT_2)], len(reads))]
 
 def test_oracle_lists_are_empty_without_ground_truth(two_cuts) -> None:
     out = eval_oracle_lists_table(None, two_cuts[0], None, None, None, None)
