@@ -164,23 +164,16 @@
     {{ array_expression }}[{{ position }}]
 {%- endmacro %}
 
-{#- Pre- and post-hook of a model that writes millions of rows in one statement (ranker_candidates on a full
-    build): DuckDB may then write rows in any order (the table's rows are the same), which lets it keep less in
-    memory (DuckDB's advice for a statement near memory_limit). The setting is global to the connection, so the
-    post-hook restores it. Other engines have no such setting. -#}
-{% macro bulk_write_settings() -%}
-    {{ return(adapter.dispatch('bulk_write_settings', 'article_recs')()) }}
+{#- Pre-hook `{{ preserve_insertion_order(false) }}` and post-hook `{{ preserve_insertion_order(true) }}` of a
+    model that writes millions of rows in one statement (ranker_candidates on a full build): DuckDB may then
+    write rows in any order (the table's rows are the same), which lets it keep less in memory (DuckDB's advice
+    for a statement near memory_limit). The setting is global to the connection, so the post-hook resets it.
+    Other engines have no such setting. -#}
+{% macro preserve_insertion_order(preserve) -%}
+    {{ return(adapter.dispatch('preserve_insertion_order', 'article_recs')(preserve)) }}
 {%- endmacro %}
-{% macro duckdb__bulk_write_settings() -%}
-    set preserve_insertion_order = false
+{% macro duckdb__preserve_insertion_order(preserve) -%}
+    {%- if preserve %}reset preserve_insertion_order{% else %}set preserve_insertion_order = false{% endif -%}
 {%- endmacro %}
-{% macro default__bulk_write_settings() -%}
-{%- endmacro %}
-{% macro reset_bulk_write_settings() -%}
-    {{ return(adapter.dispatch('reset_bulk_write_settings', 'article_recs')()) }}
-{%- endmacro %}
-{% macro duckdb__reset_bulk_write_settings() -%}
-    reset preserve_insertion_order
-{%- endmacro %}
-{% macro default__reset_bulk_write_settings() -%}
+{% macro default__preserve_insertion_order(preserve) -%}
 {%- endmacro %}

@@ -18,11 +18,11 @@
 
     Every CTE is inlined (cte_not_materialized(), macros/cross_database.sql): DuckDB would materialize the
     eleven read more than once and hold them in memory; and DuckDB may write the rows in any order
-    (bulk_write_settings()). A full build at 1M events (25 cut times, 9.5M rows), at the project's 3 GB
+    (preserve_insertion_order()). A full build at 1M events (25 cut times, 9.5M rows), at the project's 3 GB
     memory_limit: peak RSS 3.92 GiB before, 3.65 GiB after, 92 s both (README, Benchmarks). -#}
 
 {{ cut_keyed_config() }}
-{{ config(pre_hook="{{ bulk_write_settings() }}", post_hook="{{ reset_bulk_write_settings() }}") }}
+{{ config(pre_hook="{{ preserve_insertion_order(false) }}", post_hook="{{ preserve_insertion_order(true) }}") }}
 
 {%- set strategy_models = recommender_strategy_models() %}
 {%- set sources_models = [] %}
