@@ -53,8 +53,13 @@ build: $(STAMP) ## dbt build on the default target (DuckDB)
 docs: $(STAMP) ## generate and serve the dbt docs site on localhost:8080
 	$(BIN)/dbt docs generate && $(BIN)/dbt docs serve --host 127.0.0.1 --port 8080 --no-browser
 
+# Test files run in parallel (pytest-xdist), one file per worker at a time (--dist loadfile: a file's module
+# fixtures, e.g. one dbt build shared by its tests, are built once). Most of a test's time is dbt's own
+# single-threaded Python, so two workers use both cores. TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= 2
+
 test: $(STAMP) system-deps spark-deps lint ## lint, then the test suite (pytest, with dbt builds on generated data)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP) ## ruff on Python, sqlfluff (dbt templater) on the SQL models
 	$(BIN)/ruff check article_recs orchestration python_models tests

@@ -5,9 +5,10 @@
 ``pg_server`` (session) starts the server exactly as developers and CI do (``scripts/pg.sh up``, i.e.
 ``make pg-up``) and yields its :class:`PgSettings`. When ARTICLE_RECS_PG_PORT is not set and the default
 port is taken by another cluster (another checkout's server), it picks a free port for the session. At the
-end of the session it stops the server again only if this session started it and no other pytest process
-on the machine is still using it (each registers itself in ``<pg root>/clients/``): a developer's own
-``make pg-up`` server, or one another engineer's test run is using, keeps running. Without PostgreSQL
+end of the session the last pytest process using it (each registers itself in ``<pg root>/clients/``) stops
+it again, if a test session started it: a developer's own ``make pg-up`` server keeps running. Start and stop
+hold a file lock (``<pg root>/tests.lock``), so parallel sessions (``make test`` runs pytest-xdist workers,
+each a session of its own) start one server, not two, and the last worker out stops it. Without PostgreSQL
 binaries the tests are skipped, except under CI (CI=true), where that is a failure (``make test`` runs
 ``make system-deps`` first).
 
@@ -17,6 +18,7 @@ never share tables with each other or with parallel runs.
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import os
 import re
@@ -24,6 +26,7 @@ import socket
 import subprocess
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,7 +37,9 @@ REPO = Path(__file__).resolve().parents[2]
 PG_SH = REPO / "scripts" / "pg.sh"
 PG_ROOT = Path(os.environ.get("ARTICLE_RECS_PG_ROOT") or REPO / ".pg")
 _counter = itertools.count()
-_state: dict[str, object] = {"users": 0, "started": False, "token": None}
+_state: dict[str, object] = {"users": 0, "token": None}
+#: in <pg root>, present while a server some test session started is up: the last session out stops it
+STARTED_BY_TESTS = "started-by-tests"
 
 
 def _have_binaries() -> bool:
@@ -69,6 +74,53 @@ def _live_clients(clients: Path) -> list[Path]:
     return live
 
 
+@contextmanager
+def _pg_lock() -> Iterator[None]:
+    """Serialize start and stop across the pytest processes of this checkout (xdist workers, other runs)."""
+    PG_ROOT.mkdir(parents=True, exist_ok=True)
+    with open(PG_ROOT / "tests.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _start(clients: Path) -> None:
+    status = _pg_sh("status", check=False)
+    was_up = status.returncode == 0
+    port_chosen = bool(os.environ.get("ARTICLE_RECS_PG_PORT"))
+    if was_up and not port_chosen:  # ours, on the port an earlier session picked: use it
+        os.environ["ARTICLE_RECS_PG_PORT"] = re.search(r"127\.0\.0\.1:(\d+)", status.stdout).group(1)
+    up = _pg_sh("up", check=False)
+    if up.returncode != 0 and "another server already answers" in up.stderr and not port_chosen:
+        # the default port belongs to another cluster (another checkout's server): take a free one
+        os.environ["ARTICLE_RECS_PG_PORT"] = str(_free_port())
+        up = _pg_sh("up", check=False)
+    if up.returncode != 0:
+        pytest.fail(f"scripts/pg.sh up failed:\n{up.stdout}{up.stderr}")
+    clients.mkdir(parents=True, exist_ok=True)
+    started = PG_ROOT / STARTED_BY_TESTS
+    if not was_up:
+        started.touch()
+    elif not _live_clients(clients):
+        # up, and no test session uses it: a developer's server (a marker left by a killed session is stale)
+        started.unlink(missing_ok=True)
+    token = clients / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    token.touch()
+    _state["token"] = token
+
+
+def _stop_if_last(clients: Path) -> None:
+    token = _state["token"]
+    if isinstance(token, Path):
+        token.unlink(missing_ok=True)
+    started = PG_ROOT / STARTED_BY_TESTS
+    if started.exists() and not _live_clients(clients):
+        _pg_sh("down", check=False)
+        started.unlink(missing_ok=True)
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgSettings]:
     if not _have_binaries():
@@ -78,34 +130,16 @@ def pg_server() -> Iterator[PgSettings]:
         pytest.skip(message)
     clients = PG_ROOT / "clients"
     if _state["users"] == 0:
-        status = _pg_sh("status", check=False)
-        was_up = status.returncode == 0
-        port_chosen = bool(os.environ.get("ARTICLE_RECS_PG_PORT"))
-        if was_up and not port_chosen:  # ours, on the port an earlier session picked: use it
-            os.environ["ARTICLE_RECS_PG_PORT"] = re.search(r"127\.0\.0\.1:(\d+)", status.stdout).group(1)
-        up = _pg_sh("up", check=False)
-        if up.returncode != 0 and "another server already answers" in up.stderr and not port_chosen:
-            # the default port belongs to another cluster (another checkout's server): take a free one
-            os.environ["ARTICLE_RECS_PG_PORT"] = str(_free_port())
-            up = _pg_sh("up", check=False)
-        if up.returncode != 0:
-            pytest.fail(f"scripts/pg.sh up failed:\n{up.stdout}{up.stderr}")
-        _state["started"] = not was_up
-        clients.mkdir(parents=True, exist_ok=True)
-        token = clients / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        token.touch()
-        _state["token"] = token
+        with _pg_lock():
+            _start(clients)
     _state["users"] = int(_state["users"]) + 1
     try:
         yield PgSettings.from_env()
     finally:
         _state["users"] = int(_state["users"]) - 1
         if _state["users"] == 0:
-            token = _state["token"]
-            if isinstance(token, Path):
-                token.unlink(missing_ok=True)
-            if _state["started"] and not _live_clients(clients):
-                _pg_sh("down", check=False)
+            with _pg_lock():
+                _stop_if_last(clients)
 
 
 def superuser_sql(sql: str) -> str:
