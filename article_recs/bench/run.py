@@ -31,7 +31,10 @@ from article_recs.dbt_runner import (
     dbt_executable,
 )
 
-SNOWPLOW_LAYERS = ("staging/", "intermediate/", "marts/core", "marts/monitoring")
+#: the layers (layer_of) of the Snowplow models: the folders of SNOWPLOW_SELECTION, one list for both
+SNOWPLOW_LAYERS = tuple(
+    s.removeprefix("path:models/") for s in SNOWPLOW_SELECTION if s.startswith("path:models/")
+)
 MEASUREMENTS = ("build", "scan", "profile", "als", "incremental", "snowplow", "serving", "api")
 NO_TESTS = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
 #: what runs every two hours: the whole project (the Dagster job), and the Snowplow layers alone
