@@ -171,11 +171,18 @@ def candidate_weights(fitted: AlsModel, candidates: pd.DataFrame) -> np.ndarray:
         if "site_id" in candidates
         else candidates
     )
-    decay = pd.Series(
-        cands["decay"].to_numpy(dtype="float64"), index=cands["article_id"].astype(str).to_numpy()
-    )
-    decay = decay[~decay.index.duplicated()]
-    return decay.reindex(fitted.article_ids).fillna(0.0).to_numpy(dtype="float64")
+    cols = pd.Index(fitted.article_ids).get_indexer(cands["article_id"].astype(str))
+    return column_weights(cols, cands["decay"].to_numpy(dtype="float64"), len(fitted.article_ids))
+
+
+def column_weights(cols: np.ndarray, decay: np.ndarray, n_cols: int) -> np.ndarray:
+    """Per matrix column, the ``decay`` of the first candidate row on it (``cols``: each row's column, -1
+    when its article is not in the matrix); 0 for a column without a candidate or with a NaN decay."""
+    weights = np.zeros(n_cols, dtype="float64")
+    first = np.unique(cols, return_index=True)[1]
+    first = first[cols[first] >= 0]
+    weights[cols[first]] = np.nan_to_num(decay[first], nan=0.0)
+    return weights
 
 
 #: a list's rows as aligned arrays: (source position, recommended column, rank 1..k, score)

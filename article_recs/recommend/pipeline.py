@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from article_recs.recommend.als import (
+    column_weights,
     fit_user_items,
     reader_recommendation_indices,
     related_article_indices,
@@ -187,14 +188,11 @@ def _als_cut_table(ctx: CutContext, inputs: _AlsInputs) -> pa.Table | None:
         ctx.site_id,
         time.perf_counter() - started,
     )
-    # per matrix column: the candidate's decay (its first row at the cut), 0 for a non-candidate
-    weights = np.zeros(len(articles), dtype="float64")
+    weights = np.zeros(len(articles), dtype="float64")  # no candidates: nothing to recommend
     if "article" in inputs.candidates:
         cand = inputs.rows(inputs.candidates, ctx)
-        col = _local(inputs.candidates["article"][cand], articles)
-        first = np.unique(col, return_index=True)[1]
-        first = first[col[first] >= 0]
-        weights[col[first]] = np.nan_to_num(inputs.candidates["decay"][cand][first], nan=0.0)
+        cols = _local(inputs.candidates["article"][cand], articles)
+        weights = column_weights(cols, inputs.candidates["decay"][cand], len(articles))
     n_articles, n_readers = len(articles), len(readers)
     rel_src, rel_item, rel_rank, rel_score = related_article_indices(
         fitted, weights, n, np.arange(n_articles)
