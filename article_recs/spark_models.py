@@ -4,9 +4,9 @@ dbt-spark runs dbt Python models only on Databricks. On local Spark (and any clu
 Python models (python_models/: the ALS, content and ranked strategies, the oracle) run here instead, in this
 process, between dbt builds: each model file's own ``model(dbt, session)`` is called - the same file DuckDB
 runs, no second copy - with a small stand-in for dbt's Python-model API whose ``ref()`` reads the Spark table
-(``filter`` / ``project`` / ``distinct`` / ``df`` as dbt-duckdb's relations), and what it returns is written
-back as the model's table. The SQL models downstream (recommendation_lists, ranker_candidates, the evaluation,
-the registry) then read those tables exactly as they read the DuckDB ones.
+(``filter`` / ``project`` / ``distinct`` / ``df`` / ``to_arrow_table`` as dbt-duckdb's relations), and what
+it returns is written back as the model's table. The SQL models downstream (recommendation_lists,
+ranker_candidates, the evaluation, the registry) then read those tables exactly as they read the DuckDB ones.
 
 The build is layered by the Python models' place in the DAG: dbt builds everything that needs no Python
 model; then each layer of Python models whose inputs are built runs here, and dbt builds what they unlock.
@@ -71,6 +71,9 @@ class _Relation:
 
     def df(self) -> pd.DataFrame:
         return self._frame.toPandas()
+
+    def to_arrow_table(self) -> pa.Table:
+        return self._frame.toArrow()
 
 
 class _Config:

@@ -14,22 +14,24 @@ non-positive scores are dropped. Top-N is implicit's native blocked ``topk`` (de
 sources, a heap per row, ``num_threads`` threads) over the candidates' unit factors scaled by their decay:
 no Python loop over items.
 
-Per-reader lists. implicit's batched ``recommend`` on a copy of the model whose item factors are multiplied
-by the candidates' decay (so the ranking is by ``predicted preference * decay``) with non-candidates and
-the reader's own reads filtered out. ALS predicts the preference ``p_ui`` (1 for read, 0 otherwise), so the
+Per-reader lists. What implicit's batched ``recommend`` does (its ``topk`` of the readers' factors against
+the item factors), with the item factors multiplied by the candidates' decay (so the ranking is by
+``predicted preference * decay``) and non-candidates and the reader's own reads filtered out; the reads are
+handed to ``topk`` as views of the CSR arrays, not as the scipy matrix whose row lookups cost more than the
+scoring. ALS predicts the preference ``p_ui`` (1 for read, 0 otherwise), so the
 score is that prediction times the decay, clipped to [0, 1]; non-positive predictions are dropped.
 """
 
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from article_recs.recommend.params import RecommenderParams
 
@@ -47,6 +49,21 @@ class AlsModel:
     stats: dict = field(default_factory=dict)
 
 
+@cache
+def _threadpools() -> ThreadpoolController:
+    """The process's thread pools, found once: ``threadpool_limits`` looks for them on every call (5 ms each,
+    1.3 s over the 1M tier's cuts). implicit is imported first: the BLAS its solver calls (scipy's) must be
+    loaded for the controller to see it."""
+    import implicit.cpu.als  # noqa: F401
+
+    return ThreadpoolController()
+
+
+def one_blas_thread():  # noqa: ANN201 - threadpoolctl's context manager
+    """BLAS held to one thread (implicit runs its own ``num_threads``): a context manager."""
+    return _threadpools().limit(limits=1, user_api="blas")
+
+
 def confidence(dwell_s: pd.Series | np.ndarray, alpha: float) -> np.ndarray:
     """``1 + alpha * log1p(max(dwell_s, 0))`` as float32 (missing dwell counts as 0)."""
     dwell = np.nan_to_num(np.asarray(dwell_s, dtype="float64"), nan=0.0)
@@ -56,17 +73,25 @@ def confidence(dwell_s: pd.Series | np.ndarray, alpha: float) -> np.ndarray:
 def build_user_items(
     interactions: pd.DataFrame, alpha: float
 ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
-    """The readers x articles CSR confidence matrix of one site, with sorted reader and article ids.
-
-    Repeated ``(domain_userid, article_id)`` rows are summed (dwell) before the confidence is taken; a read
-    with no dwell is still a structural entry (confidence 1).
-    """
+    """The readers x articles CSR confidence matrix of one site, with sorted reader and article ids
+    (:func:`user_items_matrix` of the ``domain_userid, article_id, dwell_s`` rows)."""
     inter = interactions[interactions["domain_userid"].notna() & interactions["article_id"].notna()]
     rows, reader_ids = pd.factorize(inter["domain_userid"].astype(str), sort=True)
     cols, article_ids = pd.factorize(inter["article_id"].astype(str), sort=True)
-    n_rows, n_cols = len(reader_ids), len(article_ids)
-    dwell = np.nan_to_num(pd.to_numeric(inter["dwell_s"]).to_numpy(dtype="float64"), nan=0.0)
-    pair = rows.astype(np.int64) * max(n_cols, 1) + cols.astype(np.int64)
+    dwell = pd.to_numeric(inter["dwell_s"]).to_numpy(dtype="float64")
+    matrix = user_items_matrix(rows, cols, dwell, (len(reader_ids), len(article_ids)), alpha)
+    return matrix, np.asarray(reader_ids, dtype=object), np.asarray(article_ids, dtype=object)
+
+
+def user_items_matrix(
+    rows: np.ndarray, cols: np.ndarray, dwell: np.ndarray, shape: tuple[int, int], alpha: float
+) -> sp.csr_matrix:
+    """The CSR confidence matrix of cells ``(rows, cols)`` with their ``dwell`` (NaN: no dwell): repeated
+    cells are summed (dwell) before the confidence is taken; a read with no dwell is still a structural entry
+    (confidence 1)."""
+    n_rows, n_cols = shape
+    dwell = np.nan_to_num(np.asarray(dwell, dtype="float64"), nan=0.0)
+    pair = np.asarray(rows, dtype=np.int64) * max(n_cols, 1) + np.asarray(cols, dtype=np.int64)
     pairs, inverse = np.unique(pair, return_inverse=True)
     summed = np.bincount(inverse, weights=dwell, minlength=len(pairs))
     matrix = sp.csr_matrix(
@@ -75,7 +100,7 @@ def build_user_items(
         dtype=np.float32,
     )
     matrix.sort_indices()
-    return matrix, np.asarray(reader_ids, dtype=object), np.asarray(article_ids, dtype=object)
+    return matrix
 
 
 def new_als(params: RecommenderParams):
@@ -97,16 +122,29 @@ def fit_als(interactions: pd.DataFrame, params: RecommenderParams, site_id: str 
     """Fit ALS on one site's interactions (``domain_userid, article_id, dwell_s``); deterministic per seed."""
     started = time.perf_counter()
     user_items, reader_ids, article_ids = build_user_items(interactions, params.als_alpha)
-    built = time.perf_counter()
-    with threadpool_limits(limits=1, user_api="blas"):
+    return fit_user_items(user_items, reader_ids, article_ids, params, site_id, time.perf_counter() - started)
+
+
+def fit_user_items(
+    user_items: sp.csr_matrix,
+    reader_ids: np.ndarray,
+    article_ids: np.ndarray,
+    params: RecommenderParams,
+    site_id: str = "",
+    matrix_seconds: float = 0.0,
+) -> AlsModel:
+    """Fit ALS on a confidence matrix (:func:`user_items_matrix`) whose rows are ``reader_ids`` and columns
+    ``article_ids``; ``matrix_seconds``: what building the matrix took (counted in ``train_seconds``)."""
+    started = time.perf_counter()
+    with one_blas_thread():
         model = new_als(params)
         if user_items.nnz:
             model.fit(user_items, show_progress=False)
-    finished = time.perf_counter()
+    fit_seconds = time.perf_counter() - started
     stats = {
-        "train_seconds": finished - started,
-        "matrix_seconds": built - started,
-        "fit_seconds": finished - built,
+        "train_seconds": matrix_seconds + fit_seconds,
+        "matrix_seconds": matrix_seconds,
+        "fit_seconds": fit_seconds,
         "n_interactions": int(user_items.nnz),
         "n_readers": int(user_items.shape[0]),
         "n_articles": int(user_items.shape[1]),
@@ -133,11 +171,18 @@ def candidate_weights(fitted: AlsModel, candidates: pd.DataFrame) -> np.ndarray:
         if "site_id" in candidates
         else candidates
     )
-    decay = pd.Series(
-        cands["decay"].to_numpy(dtype="float64"), index=cands["article_id"].astype(str).to_numpy()
-    )
-    decay = decay[~decay.index.duplicated()]
-    return decay.reindex(fitted.article_ids).fillna(0.0).to_numpy(dtype="float64")
+    cols = pd.Index(fitted.article_ids).get_indexer(cands["article_id"].astype(str))
+    return column_weights(cols, cands["decay"].to_numpy(dtype="float64"), len(fitted.article_ids))
+
+
+def column_weights(cols: np.ndarray, decay: np.ndarray, n_cols: int) -> np.ndarray:
+    """Per matrix column, the ``decay`` of the first candidate row on it (``cols``: each row's column, -1
+    when its article is not in the matrix); 0 for a column without a candidate or with a NaN decay."""
+    weights = np.zeros(n_cols, dtype="float64")
+    first = np.unique(cols, return_index=True)[1]
+    first = first[cols[first] >= 0]
+    weights[cols[first]] = np.nan_to_num(decay[first], nan=0.0)
+    return weights
 
 
 #: a list's rows as aligned arrays: (source position, recommended column, rank 1..k, score)
@@ -180,7 +225,7 @@ def related_article_indices(
 
     kk = min(k + 1, cand_cols.size)  # one spare: the source itself may come first
     out_src, out_item, out_score, out_rank = [], [], [], []
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         for start in range(0, len(source_rows), block_size):
             src = np.asarray(source_rows[start : start + block_size])
             ids, scores = topk(
@@ -234,13 +279,38 @@ def seen_matrix(fitted: AlsModel, read: pd.DataFrame | None) -> sp.csr_matrix:
         return fitted.user_items
     rows = pd.Index(fitted.reader_ids).get_indexer(read["domain_userid"].astype(str))
     cols = pd.Index(fitted.article_ids).get_indexer(read["article_id"].astype(str))
+    return seen_cells(fitted.user_items, rows, cols)
+
+
+def seen_cells(user_items: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> sp.csr_matrix:
+    """``user_items``' cells plus the cells ``(rows, cols)`` (those with a negative index, not in the matrix,
+    are left out), as a CSR matrix with sorted indices (:func:`seen_matrix`)."""
     ok = (rows >= 0) & (cols >= 0)
+    if not ok.any():
+        return user_items
     extra = sp.csr_matrix(
-        (np.ones(int(ok.sum()), dtype=np.float32), (rows[ok], cols[ok])), shape=fitted.user_items.shape
+        (np.ones(int(ok.sum()), dtype=np.float32), (rows[ok], cols[ok])), shape=user_items.shape
     )
-    seen = (fitted.user_items + extra).tocsr()
+    seen = (user_items + extra).tocsr()
     seen.sort_indices()
     return seen
+
+
+class _RowColumns:
+    """A CSR matrix's rows as implicit's ``topk`` reads its ``filter_query_items`` (``m[i].indices``), as
+    views of the matrix's own arrays: ``recommend`` passes a scipy matrix, whose every row lookup builds a
+    one-row matrix (68k of them at 1M, most of the wrapper's time over bare implicit). The top N is the
+    same: the same columns are filtered out of the same scores."""
+
+    @dataclass(frozen=True)
+    class Row:
+        indices: np.ndarray
+
+    def __init__(self, matrix: sp.csr_matrix) -> None:
+        self._indptr, self._indices = matrix.indptr, matrix.indices
+
+    def __getitem__(self, row: int) -> Row:
+        return self.Row(self._indices[self._indptr[row] : self._indptr[row + 1]])
 
 
 def reader_recommendation_indices(
@@ -257,24 +327,26 @@ def reader_recommendation_indices(
     Score ``clip(x_u . y_i * decay, 0, 1)``, positive only."""
     if fitted.user_items.nnz == 0 or n <= 0 or len(rows) == 0 or not (weights > 0).any():
         return _stack([], [], [], [])
-    decayed = copy.copy(fitted.model)
-    decayed.item_factors = (fitted.model.item_factors * weights[:, None]).astype(
-        fitted.model.item_factors.dtype
-    )
+    # implicit's ``recommend`` (the reader's factors against the item factors, in its ``topk``), with the
+    # item factors multiplied by the decay and the filter read straight from the CSR arrays (_RowColumns)
+    from implicit.cpu.topk import topk
+
+    item_factors = (fitted.model.item_factors * weights[:, None]).astype(fitted.model.item_factors.dtype)
     filter_items = np.flatnonzero(weights <= 0).astype(np.int32)
     k = int(min(n, (weights > 0).sum()))
     seen = fitted.user_items if seen is None else seen
 
     out_row, out_item, out_rank, out_score = [], [], [], []
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         for start in range(0, len(rows), batch_size):
             batch = np.asarray(rows[start : start + batch_size])
-            ids, scores = decayed.recommend(
-                batch,
-                seen[batch],
-                N=k,
-                filter_already_liked_items=True,
+            ids, scores = topk(
+                item_factors,
+                fitted.model.user_factors[batch],
+                k,
+                filter_query_items=_RowColumns(seen[batch]),
                 filter_items=filter_items if filter_items.size else None,
+                num_threads=fitted.model.num_threads,
             )
             ids = np.asarray(ids).reshape(len(batch), -1)
             scores = np.asarray(scores, dtype="float64").reshape(len(batch), -1)

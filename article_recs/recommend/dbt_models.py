@@ -113,14 +113,16 @@ def new_cut_lists(
     input_cut_times = largest_input.filter(cut_filter_sql(todo)).project("cut_at").df()["cut_at"]
     return in_cut_batches(todo, lists_of, input_cut_times)
 
+
 def als_lists_table(
     cuts: pd.DataFrame,
-    training_interactions: pd.DataFrame | None,
-    candidates: pd.DataFrame | None,
-    cut_reads: pd.DataFrame | None = None,
+    training_interactions: pa.Table | pd.DataFrame | None,
+    candidates: pa.Table | pd.DataFrame | None,
+    cut_reads: pa.Table | pd.DataFrame | None = None,
     recommender_vars: Mapping[str, Any] | None = None,
 ) -> pa.Table:
-    """The ``als_lists`` rows (``ALS_LISTS_SCHEMA``) of ``cuts``."""
+    """The ``als_lists`` rows (``ALS_LISTS_SCHEMA``) of ``cuts`` (refs as Arrow tables or pandas frames:
+    :func:`pipeline.als_lists_for_cuts`)."""
     contexts = cut_contexts(cuts, RecommenderParams.from_vars(recommender_vars))
     return als_lists_for_cuts(contexts, training_interactions, candidates, cut_reads)
 

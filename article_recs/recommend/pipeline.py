@@ -10,6 +10,7 @@ generator's hidden truth.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,14 +22,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from article_recs.recommend.als import (
-    candidate_weights,
-    fit_als,
+    column_weights,
+    fit_user_items,
     reader_recommendation_indices,
     related_article_indices,
-    seen_matrix,
+    seen_cells,
+    user_items_matrix,
 )
 from article_recs.recommend.oracle import ORACLE_COLUMNS, empty_oracle, oracle_recommendations
-from article_recs.recommend.params import ByCut, RecommenderParams, parse_as_of, to_naive_utc
+from article_recs.recommend.params import ByCut, RecommenderParams, naive_utc, parse_as_of, to_naive_utc
 
 #: what ``als_lists`` stores: the model's own lists per (site, cut), with the cut's training stats
 ALS_LISTS_SCHEMA = pa.schema(
@@ -80,17 +82,129 @@ def _repeat(value: Any, type_: pa.DataType, count: int) -> pa.Array:
     return pa.repeat(pa.scalar(value, type_), count)
 
 
-def _als_cut_table(
-    ctx: CutContext, interactions: pd.DataFrame, candidates: pd.DataFrame, cut_reads: pd.DataFrame | None
-) -> pa.Table | None:
+def _arrow(frame: pa.Table | pd.DataFrame | None) -> pa.Table | None:
+    """A ref as an Arrow table (the dbt model reads its refs as Arrow; a pandas frame is converted once)."""
+    if frame is None or isinstance(frame, pa.Table):
+        return frame
+    return pa.Table.from_pandas(frame.assign(cut_at=naive_utc(frame["cut_at"])), preserve_index=False)
+
+
+def _cut_rows(table: pa.Table | None) -> dict[tuple[str, int], np.ndarray]:
+    """The row numbers of ``table`` (``site_id, cut_at, ...``) per ``(site_id, cut_at as naive-UTC ns)``,
+    each in the table's order: grouped once, by sorting two integer columns."""
+    if table is None or table.num_rows == 0:
+        return {}
+    sites = pc.dictionary_encode(pc.cast(table["site_id"], pa.string())).combine_chunks()
+    site = pc.fill_null(sites.indices, -1).to_numpy().astype(np.int64)
+    cut = pc.cast(table["cut_at"], pa.timestamp("ns")).to_numpy().astype("datetime64[ns]").astype(np.int64)
+    order = np.lexsort((cut, site))  # stable: a cut's rows keep the table's order
+    edges = np.flatnonzero(np.diff(site[order]) | np.diff(cut[order])) + 1
+    names = sites.dictionary.to_pylist()
+    return {
+        (names[site[rows[0]]], int(cut[rows[0]])): rows
+        for rows in np.split(order, edges)
+        if site[rows[0]] >= 0
+    }
+
+
+def _codes(values: pa.ChunkedArray, dictionary: pa.Array) -> np.ndarray:
+    """Each value's position in ``dictionary`` (-1: null or not there)."""
+    found = pc.index_in(pc.cast(values, pa.string()), value_set=dictionary)
+    return pc.fill_null(found, -1).to_numpy().astype(np.int64)
+
+
+def _local(codes: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Each code's position in the sorted codes ``kept`` (-1 where it is not there)."""
+    if len(kept) == 0:
+        return np.full(len(codes), -1, dtype=np.int64)
+    pos = np.searchsorted(kept, codes).clip(max=len(kept) - 1)
+    return np.where(kept[pos] == codes, pos, -1)
+
+
+@dataclass
+class _AlsInputs:
+    """The three refs of ``als_lists`` as numbers: readers and articles as their rank among the training
+    ids (sorted once, so a cut's sorted ids are its sorted codes), and each ref's rows per cut."""
+
+    reader_ids: np.ndarray  # code -> domain_userid (sorted)
+    article_ids: np.ndarray  # code -> article_id (sorted)
+    training: dict  # reader, article, dwell_s per row; rows per cut
+    candidates: dict  # article, decay per row; rows per cut
+    skipped: dict  # reader, article per row; rows per cut
+
+    @classmethod
+    def of(cls, interactions: pa.Table, candidates: pa.Table | None, cut_reads: pa.Table | None):
+        def sorted_ids(column: str) -> pa.Array:
+            values = pc.drop_null(pc.unique(pc.cast(interactions[column], pa.string())))
+            return values.take(pc.sort_indices(values))
+
+        readers, articles = sorted_ids("domain_userid"), sorted_ids("article_id")
+        training = {
+            "reader": _codes(interactions["domain_userid"], readers),
+            "article": _codes(interactions["article_id"], articles),
+            "dwell_s": pc.cast(interactions["dwell_s"], pa.float64()).to_numpy(zero_copy_only=False),
+            "rows": _cut_rows(interactions),
+        }
+        cands = {"rows": _cut_rows(candidates)}
+        if candidates is not None:
+            decay = pc.cast(candidates["decay"], pa.float64()).to_numpy(zero_copy_only=False)
+            cands.update(article=_codes(candidates["article_id"], articles), decay=decay)
+        skipped = {"rows": _cut_rows(cut_reads)}
+        if cut_reads is not None:
+            skipped.update(
+                reader=_codes(cut_reads["domain_userid"], readers),
+                article=_codes(cut_reads["article_id"], articles),
+            )
+        as_objects = lambda ids: np.asarray(ids.to_pylist(), dtype=object)  # noqa: E731
+        return cls(as_objects(readers), as_objects(articles), training, cands, skipped)
+
+    @staticmethod
+    def rows(part: dict, ctx: CutContext) -> np.ndarray:
+        return part["rows"].get((ctx.site_id, ctx.cut_at.value), np.zeros(0, np.int64))
+
+
+def _als_cut_table(ctx: CutContext, inputs: _AlsInputs) -> pa.Table | None:
     n = ctx.params.recs_per_source
-    fitted = fit_als(interactions, ctx.params, ctx.site_id)
-    weights = candidate_weights(fitted, candidates)
-    n_articles, n_readers = len(fitted.article_ids), len(fitted.reader_ids)
+    started = time.perf_counter()
+    rows = inputs.rows(inputs.training, ctx)
+    reader, article = inputs.training["reader"][rows], inputs.training["article"][rows]
+    known = (reader >= 0) & (article >= 0)
+    if not known.any():  # nothing to train on: no lists
+        return None
+    readers, user_rows = np.unique(reader[known], return_inverse=True)
+    articles, user_cols = np.unique(article[known], return_inverse=True)
+    user_items = user_items_matrix(
+        user_rows,
+        user_cols,
+        inputs.training["dwell_s"][rows][known],
+        (len(readers), len(articles)),
+        ctx.params.als_alpha,
+    )
+    fitted = fit_user_items(
+        user_items,
+        inputs.reader_ids[readers],
+        inputs.article_ids[articles],
+        ctx.params,
+        ctx.site_id,
+        time.perf_counter() - started,
+    )
+    weights = np.zeros(len(articles), dtype="float64")  # no candidates: nothing to recommend
+    if "article" in inputs.candidates:
+        cand = inputs.rows(inputs.candidates, ctx)
+        cols = _local(inputs.candidates["article"][cand], articles)
+        weights = column_weights(cols, inputs.candidates["decay"][cand], len(articles))
+    n_articles, n_readers = len(articles), len(readers)
     rel_src, rel_item, rel_rank, rel_score = related_article_indices(
         fitted, weights, n, np.arange(n_articles)
     )
-    seen = seen_matrix(fitted, cut_reads)
+    seen = fitted.user_items
+    if "reader" in inputs.skipped:
+        read = inputs.rows(inputs.skipped, ctx)
+        seen = seen_cells(
+            seen,
+            _local(inputs.skipped["reader"][read], readers),
+            _local(inputs.skipped["article"][read], articles),
+        )
     rdr_row, rdr_item, rdr_rank, rdr_score = reader_recommendation_indices(
         fitted, weights, n, np.arange(n_readers), seen=seen
     )
@@ -127,26 +241,27 @@ def _als_cut_table(
 
 def als_lists_for_cuts(
     contexts: list[CutContext],
-    interactions: pd.DataFrame,
-    candidates: pd.DataFrame,
-    cut_reads: pd.DataFrame | None = None,
+    interactions: pa.Table | pd.DataFrame | None,
+    candidates: pa.Table | pd.DataFrame | None,
+    cut_reads: pa.Table | pd.DataFrame | None = None,
 ) -> pa.Table:
     """ALS trained per (site, cut); its own lists only, as an Arrow table (``ALS_LISTS_SCHEMA``): related
     articles for every article of the cut's matrix, a list for every reader of it.
 
-    ``interactions``: ``recommender_training_interactions`` (``site_id, cut_at, domain_userid, article_id,
-    dwell_s``). ``candidates``: ``recommender_candidates`` (``site_id, cut_at, article_id, decay``): a
-    non-candidate weighs 0 and is never recommended, a candidate's score is multiplied by its decay.
-    ``cut_reads``: ``recommender_cut_reads`` (``site_id, cut_at, domain_userid, article_id``): reader lists
-    never hold them. The source and the reader's reads are filtered out inside implicit's top-k; nothing is
-    padded (``recommendation_lists`` pads in SQL, for every strategy alike).
+    Arrow tables (as the dbt model reads its refs) or pandas frames. ``interactions``:
+    ``recommender_training_interactions`` (``site_id, cut_at, domain_userid, article_id, dwell_s``).
+    ``candidates``: ``recommender_candidates`` (``site_id, cut_at, article_id, decay``): a non-candidate
+    weighs 0 and is never recommended, a candidate's score is multiplied by its decay. ``cut_reads``: reads
+    of ``recommender_cut_reads`` (``site_id, cut_at, domain_userid, article_id``) that reader lists never
+    hold besides the reader's training cells (the model passes only the reads training dropped; any of the
+    cut's reads may be passed). The source and the reader's reads are filtered out inside implicit's top-k;
+    nothing is padded (``recommendation_lists`` pads in SQL, for every strategy alike).
     """
-    frames = [ByCut(interactions), ByCut(candidates), ByCut(cut_reads)]
-    tables = [
-        table
-        for ctx in contexts
-        if (table := _als_cut_table(ctx, *(f.of(ctx.site_id, ctx.cut_at) for f in frames))) is not None
-    ]
+    interactions = _arrow(interactions)
+    if not contexts or interactions is None or interactions.num_rows == 0:
+        return ALS_LISTS_SCHEMA.empty_table()
+    inputs = _AlsInputs.of(interactions, _arrow(candidates), _arrow(cut_reads))
+    tables = [table for ctx in contexts if (table := _als_cut_table(ctx, inputs)) is not None]
     return pa.concat_tables(tables) if tables else ALS_LISTS_SCHEMA.empty_table()
 
 

@@ -1,15 +1,20 @@
 """ALS wrapper: confidence matrix, determinism, and top-N equal to a brute-force computation."""
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from article_recs.recommend.als import (
     build_user_items,
+    candidate_weights,
     confidence,
     fit_als,
+    reader_recommendation_indices,
     reader_recommendations,
     related_articles,
+    seen_matrix,
 )
 from article_recs.recommend.params import RecommenderParams
 from article_recs.recommend.synthetic import synthetic_data
@@ -87,3 +92,24 @@ def test_reader_lists_equal_brute_force_and_skip_read_and_non_candidates(fitted_
         read = set(inter.loc[inter["domain_userid"] == user, "article_id"])
         assert not read & set(got["recommended_article_id"])
     assert "a3" not in set(recs["recommended_article_id"])
+
+
+def test_reader_lists_are_implicits_own_recommend_with_the_reads_filtered(fitted_site) -> None:
+    inter, cands, fitted = fitted_site
+    weights = candidate_weights(fitted, cands)
+    # a read training dropped (a second reader's, an article it did not train on): filtered out as well
+    seen = seen_matrix(fitted, pd.DataFrame({"domain_userid": ["u3", "u3"], "article_id": ["a1", "a2"]}))
+    rows = np.arange(len(fitted.reader_ids))
+    row, item, rank, score = reader_recommendation_indices(fitted, weights, 5, rows, seen=seen)
+    decayed = copy.copy(fitted.model)
+    decayed.item_factors = (fitted.model.item_factors * weights[:, None]).astype(np.float32)
+    ids, scores = decayed.recommend(
+        rows, seen, N=5, filter_already_liked_items=True, filter_items=np.flatnonzero(weights <= 0)
+    )
+    keep = (ids >= 0) & (scores > 0)
+    np.testing.assert_array_equal(row, np.broadcast_to(rows[:, None], ids.shape)[keep])
+    np.testing.assert_array_equal(item, ids[keep])
+    np.testing.assert_array_equal(score, np.clip(scores[keep].astype(np.float64), 0, 1))
+    np.testing.assert_array_equal(rank, np.cumsum(keep, axis=1)[keep])
+    u3 = int(np.flatnonzero(fitted.reader_ids == "u3")[0])
+    assert not {"a1", "a2"} & set(fitted.article_ids[item[row == u3]])

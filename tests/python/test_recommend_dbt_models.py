@@ -79,7 +79,8 @@ recs_fixture:
 SQL_MODELS = {
     "recommender_cut_reads": """
 select c.site_id, c.cut_at, p.domain_userid, p.article_id, sum(p.engaged_time_in_s) as dwell_s,
-       count(*) as reads, min(p.start_tstamp) as first_read_at, max(p.start_tstamp) as last_read_at
+       count(*) as reads, min(p.start_tstamp) as first_read_at, max(p.start_tstamp) as last_read_at,
+       true as is_dwell_in_range, true as is_article_in_age
 from {{ ref('page_views') }} as p
 inner join {{ ref('recommender_cuts') }} as c on p.site_id = c.site_id
 where p.article_id is not null and p.start_tstamp < c.cut_at

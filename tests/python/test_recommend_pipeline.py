@@ -61,9 +61,11 @@ def test_als_lists_are_per_cut_own_lists_that_hold_the_candidate_rules(two_cuts)
     reader = interactions[interactions["site_id"] == "herald"]["domain_userid"].iloc[0]
     unread = sorted(
         set(candidates[candidates["site_id"] == "herald"]["article_id"])
-        - set(interactions[(interactions["site_id"] == "herald") & (interactions["domain_userid"] == reader)][
-            "article_id"
-        ])
+        - set(
+            interactions[(interactions["site_id"] == "herald") & (interactions["domain_userid"] == reader)][
+                "article_id"
+            ]
+        )
     )
     extra = pd.DataFrame(
         {"site_id": ["herald"], "cut_at": [CUT_2], "domain_userid": [reader], "article_id": [unread[0]]}
@@ -72,7 +74,9 @@ def test_als_lists_are_per_cut_own_lists_that_hold_the_candidate_rules(two_cuts)
     assert table.schema == ALS_LISTS_SCHEMA
     out = table.to_pandas()
     assert set(zip(out["site_id"], out["cut_at"], strict=True)) == {
-        ("herald", CUT_1), ("herald", CUT_2), ("metro", CUT_2)
+        ("herald", CUT_1),
+        ("herald", CUT_2),
+        ("metro", CUT_2),
     }
     # the cut's candidates only: a0 is no candidate at herald's second cut
     second = out[(out["site_id"] == "herald") & (out["cut_at"] == CUT_2)]
@@ -87,6 +91,26 @@ def test_als_lists_are_per_cut_own_lists_that_hold_the_candidate_rules(two_cuts)
     # per-site N from the cut's row
     assert out[out["site_id"] == "metro"].groupby("source_entity_id")["rank"].max().max() <= 3
     assert (out["score"] > 0).all() and (out["score"] <= 1).all()
+
+
+def test_als_lists_from_arrow_refs_and_only_the_reads_training_dropped_are_the_same_lists(two_cuts) -> None:
+    """The dbt model reads its refs as Arrow and passes only the window reads that training dropped: the
+    lists are those of pandas frames with every read of the window (the training cells are skipped anyway)."""
+    cuts, interactions, candidates, reads = two_cuts
+    reader = interactions["domain_userid"].iloc[0]
+    dropped = pd.DataFrame(
+        {
+            "site_id": ["herald"] * 2,
+            "cut_at": [CUT_2] * 2,
+            "domain_userid": [reader] * 2,
+            "article_id": ["a5", "a6"],
+        }
+    )
+    every_read = als_lists_table(cuts, interactions, candidates, pd.concat([reads, dropped]), VARS)
+    as_arrow = [pa.Table.from_pandas(f, preserve_index=False) for f in (interactions, candidates, dropped)]
+    from_arrow = als_lists_table(cuts, *as_arrow, VARS)
+    timings = ["trained_at", "train_seconds"]
+    assert from_arrow.drop_columns(timings).equals(every_read.drop_columns(timings))
 
 
 def test_als_lists_without_cuts_is_an_empty_table_with_the_schema() -> None:
@@ -175,6 +199,7 @@ def test_a_python_model_computes_the_cuts_its_table_lacks_reading_only_their_row
     Dbt.is_incremental = False
     assert run().num_rows == 3
     assert seen == [([("herald", CUT_1), ("herald", CUT_2), ("metro", CUT_2)], len(reads))]
+
 
 def test_oracle_lists_are_empty_without_ground_truth(two_cuts) -> None:
     out = eval_oracle_lists_table(None, two_cuts[0], None, None, None, None)
