@@ -215,8 +215,11 @@
     {%- if target.endpoint -%}
         {{ return('select * from ' ~ final) }}
     {%- endif -%}
+    {#- the full-run truncate again, inside the transaction: dbt-spark's incremental materialization runs
+        only those pre-hooks (run_hooks(pre_hooks)), not the models' `transaction: false` one -#}
     {%- do config(
-        materialized='incremental', incremental_strategy='insert_overwrite', partition_by=[partition_by]
+        materialized='incremental', incremental_strategy='insert_overwrite', partition_by=[partition_by],
+        pre_hook=["{{ snowplow_full_run_truncate() }}"],
     ) -%}
     {%- if not execute or not snowplow_is_incremental() -%}
         {{ return('select * from ' ~ final) }}
