@@ -41,10 +41,16 @@ def spark_tables(warehouse: Path) -> dict[tuple[str, str], Path]:
     return tables
 
 
-#: The types of the partition columns of the tables partitioned by cut (site_id, cut_at: macros/spark.sql).
-#: Spark keeps a partition's value only in its folder name (``cut_at=2024-03-09 22%3A00%3A00``); any other
+#: The types of the partition columns that are not text (macros/spark.sql): the cut of the tables partitioned
+#: by cut (site_id, cut_at), the run of the Snowplow tables partitioned by the run that wrote the row. Spark
+#: keeps a partition's value only in its folder name (``cut_at=2024-03-09 22%3A00%3A00``); any other
 #: partition column is read as text.
-PARTITION_TYPES = {"cut_at": "TIMESTAMP"}
+PARTITION_TYPES = {
+    "cut_at": "TIMESTAMP",
+    "loaded_in_run": "BIGINT",
+    "counted_in_run": "BIGINT",
+    "updated_in_run": "BIGINT",
+}
 
 
 def _hive_options(folder: Path, files: list[Path]) -> str:

@@ -43,7 +43,7 @@
     {%- endif -%}
     {%- set query -%}
         select files.file
-        from glob('{{ var("article_recs__events_path") }}') as files
+        from {{ snowplow_event_file_list() }} as files
         where
             {{ snowplow_file_load_tstamp('files.file') }} < {{ window_start }}
             and files.file not in (select load_partition from {{ outcomes }} where load_partition is not null)
@@ -51,6 +51,14 @@
     {%- endset -%}
     {{ return(run_query(query).columns[0].values() | list) }}
 {% endmacro %}
+
+{#- The files of the events glob, one row each (file: its name as the lines' source_file has it), listed
+    without reading them. Spark: the binaryFile table of spark_file_sources, its path only (Spark reads no
+    content for it). -#}
+{% macro snowplow_event_file_list() -%}
+    {{ return(adapter.dispatch('snowplow_event_file_list', 'article_recs')()) }}
+{%- endmacro %}
+{% macro default__snowplow_event_file_list() -%}glob('{{ var("article_recs__events_path") }}'){%- endmacro %}
 
 {#- Lines DuckDB's CSV reader cannot decode (bytes that are not UTF-8, a line over max_line_size) are not
     lost: the file sources read with store_rejects, which records each such line (file, line number, the

@@ -7,12 +7,21 @@
 
 {#- How the models that update their tables in place (the delete+insert ones, and the cut-keyed ones) are
     materialized: incremental where the warehouse deletes rows (DuckDB, PostgreSQL). Where it cannot (Spark
-    with plain Parquet tables: macros/spark.sql) they are tables rebuilt whole, and every run is a full run
-    (snowplow_previous_run_state), so a run there equals a full refresh by construction. -#}
+    with plain Parquet tables: macros/spark.sql) they are tables rebuilt whole, but the Snowplow models, which
+    overwrite there the partitions a run touches (snowplow_stateful_rows); where even that cannot be done
+    (Spark over a SQL endpoint), every run is a full run (snowplow_previous_run_state), so a run there equals
+    a full refresh by construction. -#}
 {% macro stateful_materialization() %}
     {{ return(adapter.dispatch('stateful_materialization', 'article_recs')()) }}
 {% endmacro %}
 {% macro default__stateful_materialization() %}{{ return('incremental') }}{% endmacro %}
+
+{#- Whether the Snowplow models update their tables run by run (else every run is a full run): where the
+    stateful models are incremental; on Spark, where insert_overwrite can be used (macros/spark.sql). -#}
+{% macro snowplow_runs_incremental() %}
+    {{ return(adapter.dispatch('snowplow_runs_incremental', 'article_recs')()) }}
+{% endmacro %}
+{% macro default__snowplow_runs_incremental() %}{{ return(stateful_materialization() == 'incremental') }}{% endmacro %}
 
 {#- The models whose tables carry state from run to run. A run over a warehouse where one of them (selected
     in this invocation) does not exist yet is a full run. -#}
@@ -118,6 +127,9 @@
             {%- do seqs.append(started[0][1]) -%}
             {%- if started[0][2] and started[0][0] not in completed_ids -%}
                 {%- do missing.append('(the last run started as a full run and did not complete)') -%}
+            {%- elif started[0][0] not in completed_ids and not snowplow_unfinished_run_is_replayable() -%}
+                {%- do missing.append('(the last run did not complete, and on ' ~ target.type ~ ' a run cut short '
+                    ~ 'may have left a partition half overwritten)') -%}
             {%- endif -%}
         {%- endif -%}
     {%- endif -%}
@@ -134,7 +146,7 @@
             {%- endif -%}
         {%- endif -%}
     {%- endif -%}
-    {%- if stateful_materialization() != 'incremental' -%}
+    {%- if not snowplow_runs_incremental() -%}
         {%- do missing.append('(every run is a full run on ' ~ target.type ~ ')') -%}
     {%- endif -%}
     {%- set is_full_refresh = flags.FULL_REFRESH or store is none or completed is none or missing | length > 0 -%}
@@ -237,30 +249,71 @@
     new type, needs `dbt build -s +page_views+ --full-refresh`. -#}
 {% macro snowplow_full_run_truncate() %}
     {%- if is_incremental() and snowplow_run_is_full() -%}
-    delete from {{ this }}
+    {{ snowplow_truncate(this) }}
     {%- endif -%}
 {% endmacro %}
+{% macro snowplow_truncate(relation) %}
+    {{ return(adapter.dispatch('snowplow_truncate', 'article_recs')(relation)) }}
+{% endmacro %}
+{% macro default__snowplow_truncate(relation) %}delete from {{ relation }}{% endmacro %}
+
+{#- Whether a run that did not complete leaves every stateful table as a whole number of statements left it,
+    so that the next run, which reprocesses everything stored since the last completed run, equals a full
+    refresh: true where the deletes and inserts are transactional (DuckDB, PostgreSQL), not on Spark
+    (macros/spark.sql). Where it is false, the run after one that did not complete is a full run. -#}
+{% macro snowplow_unfinished_run_is_replayable() %}
+    {{ return(adapter.dispatch('snowplow_unfinished_run_is_replayable', 'article_recs')()) }}
+{% endmacro %}
+{% macro default__snowplow_unfinished_run_is_replayable() %}{{ return(true) }}{% endmacro %}
+
+{#- The rows an incremental model writes, `final` being the CTE of its rebuilt rows (the models of
+    snowplow_incremental_models, rec_clicks and rec_impressions end with it): where the warehouse deletes rows, those rows (the model's
+    delete+insert and pre-hooks delete what they replace). On Spark, the whole content of every partition
+    (partition_by) the run touches: the rebuilt rows, and the table's other rows of those partitions but the
+    ones the run replaces - by unique_key, or matching one of `replaced` (conditions on the table's row, alias
+    stored: what the pre-hooks delete elsewhere). macros/spark.sql. -#}
+{% macro snowplow_stateful_rows(final, partition_by, replaced=[]) %}
+    {{ return(adapter.dispatch('snowplow_stateful_rows', 'article_recs')(final, partition_by, replaced)) }}
+{% endmacro %}
+{% macro default__snowplow_stateful_rows(final, partition_by, replaced) %}select * from {{ final }}{% endmacro %}
 
 {#- Pre-hook of the tables rebuilt per session (page_views, sessions): delete what the sessions rebuilt in this
     run held before - every session of int_sessions_this_run, and every derived session (no domain_sessionid)
     of the readers whose derived sessions are recomputed. The model then inserts the rebuilt rows. Two deletes,
     each on an indexed key, not one with an `or` of both: Postgres plans the `or` as a scan of the whole table. -#}
 {% macro snowplow_delete_reprocessed_sessions() %}
-    {%- if snowplow_is_incremental() -%}
+    {%- if snowplow_is_incremental() and snowplow_deletes_in_place() -%}
+    {%- for condition in snowplow_reprocessed_sessions() %}
     delete from {{ this }}
-    where domain_sessionid in (
+    where {{ condition }}{{ ';' if not loop.last }}
+    {%- endfor -%}
+    {%- endif -%}
+{% endmacro %}
+
+{#- The rows of the sessions rebuilt in this run (page_views, sessions), as conditions on a row of the table. -#}
+{% macro snowplow_reprocessed_sessions() %}
+    {%- set sessions -%}
+    domain_sessionid in (
         select session_key from {{ ref('int_sessions_this_run') }}
         where not is_derived_session
-    );
-    delete from {{ this }}
-    where
-        is_derived_session
+    )
+    {%- endset -%}
+    {%- set derived_sessions -%}
+    is_derived_session
         and domain_userid in (
             select domain_userid from {{ ref('int_sessions_this_run') }}
             where is_derived_session
         )
-    {%- endif -%}
+    {%- endset -%}
+    {{ return([sessions, derived_sessions]) }}
 {% endmacro %}
+
+{#- False where rows are not deleted in place (Spark: the pre-hooks delete nothing, snowplow_stateful_rows
+    leaves the replaced rows out of the partitions it overwrites). -#}
+{% macro snowplow_deletes_in_place() %}
+    {{ return(adapter.dispatch('snowplow_deletes_in_place', 'article_recs')()) }}
+{% endmacro %}
+{% macro default__snowplow_deletes_in_place() %}{{ return(true) }}{% endmacro %}
 
 {#- A --full-refresh of a stateful model rebuilds it from this run's scratch tables: that is only complete when
     the whole run is a full run, i.e. when int_run_window is rebuilt in the same invocation. -#}
@@ -298,17 +351,22 @@
     expression over the columns, such as a concatenation, would keep Postgres from using the key's index and
     scan the whole table). -#}
 {% macro snowplow_delete_keys(keys_relation, columns) %}
-    {%- if snowplow_is_incremental() -%}
+    {%- if snowplow_is_incremental() and snowplow_deletes_in_place() -%}
     delete from {{ this }} as stored
-    where exists (
+    where {{ snowplow_key_listed(keys_relation, columns) }}
+    {%- endif -%}
+{% endmacro %}
+
+{#- The row (alias stored) has its key listed in keys_relation. -#}
+{% macro snowplow_key_listed(keys_relation, columns) -%}
+    exists (
         select 1 from {{ keys_relation }} as run_keys
         where
         {%- for column in columns %}
             {{ 'and ' if not loop.first }}run_keys.{{ column }} = stored.{{ column }}
         {%- endfor %}
     )
-    {%- endif -%}
-{% endmacro %}
+{%- endmacro %}
 
 {#- Plausible event times (collector_tstamp, derived_tstamp: what the windows, sessions and as_of read).
     An event cannot be collected after it was loaded, nor after this run started reading it: the latest

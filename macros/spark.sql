@@ -156,6 +156,10 @@
     snowplow_files.events_{{ var('article_recs__events_source') }}_blobs
 {%- endmacro %}
 
+{% macro spark__snowplow_event_file_list() -%}
+    (select filename as file from {{ spark__snowplow_event_file_blobs() }})
+{%- endmacro %}
+
 {#- substring counts bytes of a binary value; a negative start counts from the end -#}
 {% macro spark__blob_hex_head(blob, n) -%}hex(substring({{ blob }}, 1, {{ n }})){%- endmacro %}
 {% macro spark__blob_hex_tail(blob, n) -%}hex(substring({{ blob }}, -{{ n }}, {{ n }})){%- endmacro %}
@@ -186,9 +190,73 @@
     get({{ array_expression }}, {{ position - 1 }})
 {%- endmacro %}
 
-{#- Plain Parquet tables have no DELETE: the models that delete+insert on DuckDB are rebuilt whole on every run
-    (macros/snowplow_incremental.sql); the cut-keyed ones are incremental by partition (below). -#}
+{#- Plain Parquet tables have no DELETE: the models that delete+insert on DuckDB are tables rebuilt whole, but
+    the Snowplow models and the widget events (rec_clicks, rec_impressions), which overwrite the partitions a
+    run touches (spark__snowplow_stateful_rows); the cut-keyed ones one partition per cut (below). -#}
 {% macro spark__stateful_materialization() %}{{ return('table') }}{% endmacro %}
+
+{#- Over a SQL endpoint dbt-spark refuses insert_overwrite: there the Snowplow models are tables rebuilt whole,
+    every run a full run. -#}
+{% macro spark__snowplow_runs_incremental() %}{{ return(not target.endpoint) }}{% endmacro %}
+
+{#- The Snowplow models (snowplow_incremental_models, rec_clicks, rec_impressions) on Spark: each table is
+    partitioned (partition_by: the run that wrote the row where the table has such a column - the event store,
+    the load outcomes, the sessions lifecycle -, else a column that keeps the rows a run replaces together:
+    site_id, quarantine_reason), and
+    an incremental run writes, with insert_overwrite in dynamic partition-overwrite mode, the whole content of
+    every partition it touches: its rebuilt rows (`final`), and the rows the table holds in those partitions
+    but the ones DuckDB's run deletes (by unique_key, or matching `replaced`: what the pre-hooks delete there,
+    wherever the rows lie). A partition that holds none of them is not written: its files stay as they were.
+    What DuckDB's delete+insert leaves, in whole partitions. Spark reads the table while it overwrites some of
+    its partitions: the dynamic mode writes the new files aside and swaps the partitions in at the end. The
+    swap is not atomic, so the run after one that did not complete is a full run
+    (spark__snowplow_unfinished_run_is_replayable); a full run empties the table first (snowplow_truncate). -#}
+{% macro spark__snowplow_stateful_rows(final, partition_by, replaced) %}
+    {%- if target.endpoint -%}
+        {{ return('select * from ' ~ final) }}
+    {%- endif -%}
+    {#- the full-run truncate again, inside the transaction: dbt-spark's incremental materialization runs
+        only those pre-hooks (run_hooks(pre_hooks)), not the models' `transaction: false` one -#}
+    {%- do config(
+        materialized='incremental', incremental_strategy='insert_overwrite', partition_by=[partition_by],
+        pre_hook=["{{ snowplow_full_run_truncate() }}"],
+    ) -%}
+    {%- if not execute or not snowplow_is_incremental() -%}
+        {{ return('select * from ' ~ final) }}
+    {%- endif -%}
+    {%- set unique_key = config.get('unique_key') -%}
+    {%- set conditions = [] -%}
+    {%- for condition in [snowplow_key_listed(final, [unique_key] if unique_key is string else unique_key)]
+        + replaced -%}
+        {%- do conditions.append('(' ~ condition ~ ')') -%}
+    {%- endfor -%}
+    {#- a condition that is NULL (a NULL key) replaces nothing, as a DELETE's -#}
+    {%- set is_replaced = 'coalesce(' ~ conditions | join('\n        or ') ~ ', false)' -%}
+    {#- a NULL partition value and '' are one here: a partition touched too many is rewritten as it was -#}
+    {%- set partition_value = "coalesce(cast(" ~ partition_by ~ " as string), '')" -%}
+    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='quoted') | join(', ') -%}
+    {%- set rows -%}
+select {{ columns }} from {{ final }}
+
+union all
+
+select {{ columns }} from {{ this }} as stored
+where
+    not {{ is_replaced }}
+    and {{ partition_value }} in (
+        select {{ partition_value }} from {{ final }}
+        union all
+        select {{ partition_value }} from {{ this }} as stored
+        where {{ is_replaced }}
+    )
+    {%- endset -%}
+    {{ return(rows) }}
+{% endmacro %}
+
+{#- TRUNCATE TABLE empties a partitioned Parquet table (there is no DELETE) -#}
+{% macro spark__snowplow_truncate(relation) %}truncate table {{ relation }}{% endmacro %}
+{% macro spark__snowplow_deletes_in_place() %}{{ return(false) }}{% endmacro %}
+{% macro spark__snowplow_unfinished_run_is_replayable() %}{{ return(false) }}{% endmacro %}
 
 {#- The cut-keyed models (macros/recommender_cuts.sql) on Spark: one partition per cut (site_id, cut_at). A run
     computes the cuts the table does not hold yet (cuts_to_build) and writes them with insert_overwrite, which

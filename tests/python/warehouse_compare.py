@@ -4,6 +4,7 @@ Spark): the same portable queries, rows compared in order, floats to 1e-6 relati
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -176,11 +177,12 @@ def dbt_vars(out: Path, events_dir: Path | None = None, **extra: object) -> dict
     }
 
 
-def build_duckdb(events: Path, work: Path) -> Path:
-    """The SELECT build of `events` on a DuckDB file of its own; returns the file."""
+def build_duckdb(events: Path, work: Path, also: Sequence[str] = ()) -> Path:
+    """The SELECT build of `events` (and of the selectors `also`) on a DuckDB file of its own; returns the
+    file."""
     path = work / "warehouse.duckdb"
     run_dbt(
-        ["build", "--select", *SELECT],
+        ["build", "--select", *also, *SELECT],
         duckdb_path=path,
         target_path=work / "target",
         dbt_vars=dbt_vars(events),

@@ -89,4 +89,6 @@ final as (
 
 )
 
-select * from final
+{{ snowplow_stateful_rows(
+    'final', 'site_id', [snowplow_key_listed(ref('int_articles_this_run'), ['site_id', 'article_id'])]
+) }}

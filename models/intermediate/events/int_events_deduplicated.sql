@@ -183,4 +183,4 @@ final as (
 
 )
 
-select * from final
+{{ snowplow_stateful_rows('final', 'loaded_in_run') }}

@@ -154,4 +154,4 @@ final as (
 
 )
 
-select * from final
+{{ snowplow_stateful_rows('final', 'counted_in_run') }}

@@ -103,4 +103,4 @@ final as (
 
 )
 
-select * from final
+{{ snowplow_stateful_rows('final', 'updated_in_run') }}

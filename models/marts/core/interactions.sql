@@ -61,4 +61,4 @@ final as (
 
 )
 
-select * from final
+{{ snowplow_stateful_rows('final', 'site_id', [snowplow_key_listed(ref('int_sessions_this_run'), ['domain_userid'])]) }}

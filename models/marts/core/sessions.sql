@@ -50,4 +50,4 @@ final as (
 
 )
 
-select * from final
+{{ snowplow_stateful_rows('final', 'site_id', snowplow_reprocessed_sessions()) }}

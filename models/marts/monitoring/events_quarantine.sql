@@ -95,4 +95,4 @@ final as (
 
 )
 
-select * from final
+{{ snowplow_stateful_rows('final', 'quarantine_reason') }}

@@ -124,4 +124,4 @@ final as (
 
 )
 
-select * from final
+{{ snowplow_stateful_rows('final', 'site_id') }}
