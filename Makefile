@@ -54,8 +54,8 @@ docs: $(STAMP) ## generate and serve the dbt docs site on localhost:8080
 	$(BIN)/dbt docs generate && $(BIN)/dbt docs serve --host 127.0.0.1 --port 8080 --no-browser
 
 # Test files run in parallel (pytest-xdist), one file per worker at a time (--dist loadfile: a file's module
-# fixtures, e.g. one dbt build shared by its tests, are built once). Most of a test's time is dbt's own
-# single-threaded Python, so two workers use both cores. TEST_WORKERS=0 runs them in this process.
+# fixtures, e.g. one dbt build shared by its tests, are built once). Run alone, a test file keeps less than one
+# core busy (test_killed_runs.py: 87 s of CPU in 105 s), so two workers use both. TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 2
 
 test: $(STAMP) system-deps spark-deps lint ## lint, then the test suite (pytest, with dbt builds on generated data)
