@@ -36,25 +36,31 @@ def cuts_to_build(cuts: pd.DataFrame, built: pd.DataFrame | None) -> pd.DataFram
         (str(s), pd.Timestamp(c)) not in have
         for s, c in zip(cuts["site_id"], pd.to_datetime(cuts["cut_at"]), strict=True)
     ]
-    return cuts[keep]
+    return cuts[pd.Series(keep, index=cuts.index, dtype=bool)]
 
 
 def cut_filter_sql(cuts: pd.DataFrame) -> str:
     """A SQL filter that keeps the rows of the ``(site_id, cut_at)`` pairs in ``cuts`` (a relation's
     ``filter()``): only the cuts a run computes are read into pandas - not the other sites' rows of the same
     cut times, which a run that computes one site's cuts (or cuts of sites without data) would otherwise read
-    whole."""
-    sites_by_time: dict[str, set[str]] = {}
+    whole. Sites with the same cut times share one ``site_id in (...) and cut_at in (...)`` term (a full
+    build: one term), not one term per cut time."""
+    times_by_site: dict[str, set[str]] = {}
     for site_id, cut_at in zip(cuts["site_id"], cuts["cut_at"], strict=True):
         time = pd.Timestamp(cut_at).strftime("%Y-%m-%d %H:%M:%S.%f")
-        sites_by_time.setdefault(time, set()).add(str(site_id))
-    if not sites_by_time:
+        times_by_site.setdefault(str(site_id), set()).add(time)
+    sites_by_times: dict[tuple[str, ...], list[str]] = {}
+    for site_id, times in times_by_site.items():
+        sites_by_times.setdefault(tuple(sorted(times)), []).append(site_id)
+    if not sites_by_times:
         return "false"
     return " or ".join(
-        f"(cut_at = timestamp '{time}' and site_id in ("
-        + ", ".join("'" + site.replace("'", "''") + "'" for site in sorted(sites_by_time[time]))
+        "(site_id in ("
+        + ", ".join("'" + site.replace("'", "''") + "'" for site in sorted(sites))
+        + ") and cut_at in ("
+        + ", ".join(f"timestamp '{time}'" for time in times)
         + "))"
-        for time in sorted(sites_by_time)
+        for times, sites in sorted(sites_by_times.items(), key=lambda kv: sorted(kv[1]))
     )
 
 

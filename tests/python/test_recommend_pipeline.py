@@ -129,8 +129,14 @@ def test_a_run_computes_only_the_cuts_its_table_does_not_hold(two_cuts) -> None:
 def test_cut_filter_is_sql_over_the_cuts_site_and_time(two_cuts) -> None:
     sql = cut_filter_sql(two_cuts[0])
     assert sql == (
-        "(cut_at = timestamp '2024-03-01 10:00:00.000000' and site_id in ('herald'))"
-        " or (cut_at = timestamp '2024-03-01 12:00:00.000000' and site_id in ('herald', 'metro'))"
+        "(site_id in ('herald') and cut_at in"
+        " (timestamp '2024-03-01 10:00:00.000000', timestamp '2024-03-01 12:00:00.000000'))"
+        " or (site_id in ('metro') and cut_at in (timestamp '2024-03-01 12:00:00.000000'))"
+    )
+    # sites with the same cut times share one term (a full build: one term)
+    same = pd.DataFrame({"site_id": ["metro", "herald"], "cut_at": [CUT_2, CUT_2]})
+    assert cut_filter_sql(same) == (
+        "(site_id in ('herald', 'metro') and cut_at in (timestamp '2024-03-01 12:00:00.000000'))"
     )
     assert cut_filter_sql(two_cuts[0].iloc[0:0]) == "false"
     rows = pd.DataFrame(
@@ -199,6 +205,12 @@ def test_a_python_model_computes_the_cuts_its_table_lacks_reading_only_their_row
     Dbt.is_incremental = False
     assert run().num_rows == 3
     assert seen == [([("herald", CUT_1), ("herald", CUT_2), ("metro", CUT_2)], len(reads))]
+
+
+def test_a_run_with_nothing_left_to_build_keeps_the_columns(two_cuts) -> None:
+    """Every cut built: the model still gets its (empty) batch, with the columns it reads."""
+    cuts = two_cuts[0]
+    assert list(cuts_to_build(cuts.iloc[0:0], cuts).columns) == list(cuts.columns)
 
 
 def test_oracle_lists_are_empty_without_ground_truth(two_cuts) -> None:
