@@ -7,7 +7,9 @@ clicks of each scored cut's evaluation window). Here, per (site, cut) to build:
 
 - train on the training rows of the cuts in the ``training_hours`` before the cut whose labels were complete
   at the cut (``cut_at - training_hours <= training cut``, ``eval_window_end <= cut_at``:
-  :func:`training_rows_before`, the one leakage rule), one group per (site, cut, source); every site's
+  :func:`training_rows_before`, the one leakage rule), one group per (site, cut, source) - or, with
+  ``refit_hours`` above the cut grid's 2, at the cut's refit point (:func:`refit_point`), so the cuts between
+  two refits share one model; every site's
   rows by default (``pool_sites``: the features mean the same on every site, and one site's hold-out has few
   labelled groups), the site's own otherwise;
 - score the cut's candidates and keep the top ``recs_per_source`` per source, scores squashed into (0, 1]
@@ -96,6 +98,12 @@ class RankerParams:
     training_hours: int = 24
     #: learn from every site's earlier labels (the features are the same on every site), not the site's alone
     pool_sites: bool = True
+    #: refit the model every N hours (a grid anchored at midnight UTC; a multiple of retrain_hours that
+    #: divides 24): a cut is scored by the model fitted at the latest refit point at or before it
+    refit_hours: int = 2
+    #: YetiRank's permutations of each group per iteration (CatBoost's default is 10); the fit's cost is
+    #: about proportional
+    permutations: int = 3
 
     @classmethod
     def from_vars(cls, values: Mapping[str, Any] | None) -> RankerParams:
@@ -114,8 +122,24 @@ class RankerParams:
                 out[name] = float(value)
         return cls(**out)
 
+    @property
+    def loss_function(self) -> str:
+        return f"YetiRank:permutations={self.permutations}"
+
     def to_json(self) -> str:
         return json.dumps({"loss_function": "YetiRank", **asdict(self)}, sort_keys=True)
+
+
+def refit_point(cut_at: pd.Timestamp, refit_hours: int) -> pd.Timestamp:
+    """The time of the model that scores ``cut_at``: the latest point at or before it on the ``refit_hours``
+    grid anchored at midnight UTC (``cut_at`` itself when ``refit_hours`` is 0 or less). Its labels are
+    those complete at that point, so the cuts between two refits share one model (fitted once in a run, the
+    same in a full refresh), and a two-hourly run between refits scores with it."""
+    cut_at = to_naive_utc(cut_at)
+    if refit_hours <= 0:
+        return cut_at
+    day = cut_at.floor("D")
+    return day + pd.Timedelta(hours=(cut_at.hour // refit_hours) * refit_hours)
 
 
 @dataclass
@@ -188,7 +212,7 @@ def fit_ranker(rows: pd.DataFrame, features: list[str], params: RankerParams) ->
         return None
     started = time.perf_counter()
     model = CatBoostRanker(
-        loss_function="YetiRank",
+        loss_function=params.loss_function,
         iterations=params.iterations,
         depth=params.depth,
         learning_rate=params.learning_rate,
@@ -261,7 +285,10 @@ def ranked_lists_for_cut(
         return pd.DataFrame()
     features = feature_columns(candidates)
     history = training_rows_before(
-        training_rows, None if params.pool_sites else site_id, cut_at, params.training_hours
+        training_rows,
+        None if params.pool_sites else site_id,
+        refit_point(cut_at, params.refit_hours),
+        params.training_hours,
     )
     fitted = None
     if not history.empty:

@@ -53,6 +53,8 @@ vars:
   article_recs__ranker_min_training_groups: 20
   article_recs__ranker_pool_sites: true
   article_recs__ranker_training_hours: 24
+  article_recs__ranker_refit_hours: 2
+  article_recs__ranker_permutations: 3
 seeds:
   recs_fixture:
     page_views:

@@ -21,6 +21,7 @@ from article_recs.recommend.ranker import (
     feature_columns,
     ranked_lists_for_cut,
     ranked_lists_for_cuts,
+    refit_point,
     top_lists,
     training_rows_before,
 )
@@ -113,7 +114,9 @@ def test_pooled_sites_share_earlier_labels_and_only_earlier_ones() -> None:
     rows = pd.concat([here, there], ignore_index=True)
     pooled = training_rows_before(rows, None, CUTS[2], 24)
     assert sorted(set(zip(pooled["site_id"], pooled["cut_at"], strict=True))) == [
-        ("other-site", CUTS[0]), ("other-site", CUTS[1]), (SITE, CUTS[0])
+        ("other-site", CUTS[0]),
+        ("other-site", CUTS[1]),
+        (SITE, CUTS[0]),
     ]
     candidates = candidate_frame(CUTS[2], seed=99)
     own_only = RankerParams(**{**PARAMS.__dict__, "pool_sites": False})
@@ -204,9 +207,10 @@ def test_too_few_labelled_groups_fall_back_to_rank_fusion_and_say_so() -> None:
     both = candidates[(candidates["rank_a"] == 1) & (candidates["rank_b"] == 1)]
     for source in both["source_entity_id"]:
         top = lists[(lists["source_entity_id"] == source) & (lists["rank"] == 1)]
-        assert top["recommended_article_id"].iloc[0] == both.loc[
-            both["source_entity_id"] == source, "recommended_article_id"
-        ].iloc[0]
+        assert (
+            top["recommended_article_id"].iloc[0]
+            == both.loc[both["source_entity_id"] == source, "recommended_article_id"].iloc[0]
+        )
     # no earlier cut at all: the same fallback, zero training rows
     none = ranked_lists_for_cut(SITE, CUTS[0], candidate_frame(CUTS[0]), history({1: "a"}), 3, PARAMS)
     assert none["ranker"].unique().tolist() == ["rank_fusion"]
@@ -220,8 +224,11 @@ def test_the_table_carries_stats_params_and_importances_of_every_feature() -> No
         cuts,
         candidates,
         history({0: "a", 1: "a"}),
-        {"article_recs__ranker_iterations": "60", "article_recs__ranker_min_training_groups": "5",
-         "article_recs__ranker_threads": "1"},
+        {
+            "article_recs__ranker_iterations": "60",
+            "article_recs__ranker_min_training_groups": "5",
+            "article_recs__ranker_threads": "1",
+        },
     )
     assert isinstance(table, pa.Table) and table.schema == RANKED_LISTS_SCHEMA
     frame = table.to_pandas()
@@ -267,3 +274,44 @@ def test_pooled_sites_at_the_same_cut_share_one_fit(monkeypatch: pytest.MonkeyPa
     ).to_pandas()
     assert len(fits) == 1  # site b has no labelled rows of its own: no fit, rank fusion
     assert own.groupby("site_id")["ranker"].first().to_dict() == {SITE: "catboost", "b": "rank_fusion"}
+
+
+def test_refit_points_are_on_a_grid_anchored_at_midnight() -> None:
+    at = pd.Timestamp("2024-03-10 14:00:00")
+    assert refit_point(at, 6) == pd.Timestamp("2024-03-10 12:00:00")
+    assert refit_point(pd.Timestamp("2024-03-10 05:59:00"), 6) == pd.Timestamp("2024-03-10 00:00:00")
+    assert refit_point(pd.Timestamp("2024-03-10 10:37:00"), 2) == pd.Timestamp("2024-03-10 10:00:00")
+    assert refit_point(at, 24) == pd.Timestamp("2024-03-10 00:00:00")
+    assert refit_point(pd.Timestamp("2024-03-10 10:37:00"), 0) == pd.Timestamp("2024-03-10 10:37:00")
+
+
+def test_cuts_between_refits_are_scored_by_the_model_of_the_latest_refit_point() -> None:
+    """Refitting every 6 hours: the 12:00 and 14:00 cuts share the model fitted at 12:00 on the labels
+    complete then (cuts 0 and 1, which follow a); cut 2's labels (follow b), complete at 14:00, wait for the
+    18:00 refit. Refitting every 2 hours, the 14:00 cut learns from them."""
+    rows = history({0: "a", 1: "a", 2: "b"})
+    candidates = pd.concat([candidate_frame(CUTS[2], seed=98), candidate_frame(CUTS[3], seed=99)])
+    cuts = pd.DataFrame({"site_id": [SITE, SITE], "cut_at": [CUTS[2], CUTS[3]], "recs_per_source": [5, 5]})
+    six = RankerParams(**{**PARAMS.__dict__, "refit_hours": 6})
+    lists = ranked_lists_for_cuts(
+        cuts, candidates, rows, {"article_recs__ranker_refit_hours": "6"}
+    ).to_pandas()
+    per_cut = lists.groupby("cut_at")[["n_training_cuts", "last_training_cut_at", "train_seconds"]].first()
+    assert per_cut["n_training_cuts"].tolist() == [2, 2]
+    assert per_cut["last_training_cut_at"].tolist() == [CUTS[1], CUTS[1]]
+    assert per_cut["train_seconds"].nunique() == 1  # one fit, scored twice
+    at_14 = candidate_frame(CUTS[3], seed=99)
+    assert firsts(ranked_lists_for_cut(SITE, CUTS[3], at_14, rows, 5, six), at_14, "a") > 0.9
+    every_cut = ranked_lists_for_cut(SITE, CUTS[3], at_14, rows, 5, PARAMS)
+    assert every_cut["n_training_cuts"].iloc[0] == 3
+
+
+def test_yetirank_permutations_are_a_knob() -> None:
+    params = RankerParams.from_vars({"article_recs__ranker_permutations": "3"})
+    assert params.permutations == 3 and params.loss_function == "YetiRank:permutations=3"
+    assert json.loads(params.to_json())["permutations"] == 3
+    rows = history({0: "a", 1: "a"})
+    candidates = candidate_frame(CUTS[2], seed=99)
+    one = RankerParams(**{**PARAMS.__dict__, "permutations": 1})
+    lists = ranked_lists_for_cut(SITE, CUTS[2], candidates, rows, 5, one)
+    assert (lists["ranker"] == "catboost").all() and firsts(lists, candidates, "a") > 0.9

@@ -10,7 +10,8 @@
     - The serving cut: as_of itself (is_serving). When as_of falls on the grid it is also the latest
       evaluation cut: one row, one set of lists.
     - The ranker's training tail: the grid goes on article_recs__ranker_training_hours further back, before
-      the hold-out (holdout_start). The ranked strategy learns, at every cut, from the next clicks of the
+      the hold-out (holdout_start), and article_recs__ranker_refit_hours - retrain_hours more: a cut is scored
+      by the model of the latest refit point at or before it, which learns from the next clicks of the
       labelled cuts of the article_recs__ranker_training_hours before it; with the tail, every cut of the
       hold-out has its whole training window, whether the cut was computed incrementally when it was the
       serving cut or from scratch by a full refresh later - the same rows either way. The tail's cuts are
@@ -23,7 +24,11 @@
 {%- set retrain_hours = var('article_recs__retrain_hours') | int %}
 {%- set holdout_hours = var('article_recs__holdout_hours') | int %}
 {%- set training_hours = var('article_recs__ranker_training_hours') | int %}
-{%- set n_grid_cuts = ((holdout_hours + training_hours) // retrain_hours) + 1 %}
+{#- a hold-out cut is scored by the ranker refitted at the latest refit point before it (up to refit_hours -
+    retrain_hours earlier), which learns from the training_hours before that point -#}
+{%- set refit_lag_hours = [var('article_recs__ranker_refit_hours') | int - retrain_hours, 0] | max %}
+{%- set tail_hours = training_hours + refit_lag_hours if training_hours > 0 else 0 %}
+{%- set n_grid_cuts = ((holdout_hours + tail_hours) // retrain_hours) + 1 %}
 
 with
 
@@ -51,7 +56,7 @@ latest_grid_cut as (
             dbt.date_trunc('day', 'as_of'),
         ) }} as grid_cut_at,
         {{ dbt.dateadd('hour', -1 * holdout_hours, 'as_of') }} as holdout_floor,
-        {{ dbt.dateadd('hour', -1 * (holdout_hours + training_hours), 'as_of') }} as tail_floor
+        {{ dbt.dateadd('hour', -1 * (holdout_hours + tail_hours), 'as_of') }} as tail_floor
 
     from sites
 
