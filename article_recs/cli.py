@@ -240,6 +240,10 @@ MODULE_VERBS: dict[str, tuple[str, str]] = {
     "summary": ("article_recs.summary", "print counts, recommendations and evaluation of the last build"),
     "quality": ("article_recs.quality.cli", "run the Great Expectations suites and build Data Docs"),
     "report": ("article_recs.report.cli", "write the offline-evaluation report (HTML with plots)"),
+    "compare": (
+        "article_recs.report.compare",
+        "the same held-out cases scored by two warehouses: after - before per case, with an interval",
+    ),
 }
 
 
