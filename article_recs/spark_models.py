@@ -111,8 +111,16 @@ def _load_model_function(path: Path):  # noqa: ANN202
 
 def _to_spark(spark, result: pa.Table | pd.DataFrame):  # noqa: ANN001, ANN202
     table = result if isinstance(result, pa.Table) else pa.Table.from_pandas(result, preserve_index=False)
-    # an all-NULL column has Arrow's null type, which Parquet cannot store: make it text
-    fields = [pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f for f in table.schema]
+    # an all-NULL column has Arrow's null type, which Parquet cannot store: make it text; a dictionary-encoded
+    # column (a per-cut text stored once) becomes its values' type, which Spark knows
+    fields = [
+        pa.field(f.name, pa.string())
+        if pa.types.is_null(f.type)
+        else pa.field(f.name, f.type.value_type)
+        if pa.types.is_dictionary(f.type)
+        else f
+        for f in table.schema
+    ]
     table = table.cast(pa.schema(fields))
     return spark.createDataFrame(table.to_pandas(), schema=_spark_schema(table.schema))
 
@@ -137,8 +145,11 @@ def run_python_models(spark, manifest: Mapping[str, Any], names: Sequence[str]) 
         spark.sql(f"create schema if not exists {node['schema']}")
         frame.write.mode("overwrite").format("parquet").saveAsTable(relations[name])
         written[name] = spark.table(relations[name]).count()
-        print(f"spark python model {relations[name]}: {written[name]:,} rows in "
-              f"{time.monotonic() - started:.1f} s", flush=True)
+        print(
+            f"spark python model {relations[name]}: {written[name]:,} rows in "
+            f"{time.monotonic() - started:.1f} s",
+            flush=True,
+        )
     return written
 
 
