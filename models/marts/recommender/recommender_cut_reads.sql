@@ -34,8 +34,8 @@ reads as (
         cuts.cut_at,
         page_views.domain_userid,
         page_views.article_id,
-        -- bigint as on Postgres and Spark: DuckDB's sum of an integer is an int128, which every reader of
-        -- this column (als_lists reads 1.26M of them at 1M) paid to decode
+        -- bigint on every warehouse, as the core marts' sums (interactions.sql): a sum of a bigint is an
+        -- int128 on DuckDB (which als_lists paid to decode, 1.26M rows at 1M) and a numeric on PostgreSQL
         case
             when cuts.dwell_known then cast(sum(page_views.engaged_time_in_s) as {{ dbt.type_bigint() }})
         end as dwell_s,
