@@ -19,7 +19,7 @@ def model(dbt, session):
         training = (
             dbt.ref("recommender_training_interactions")
             .filter(cut_filter)
-            .project("site_id, cut_at, domain_userid, article_id, dwell_s")
+            .project("site_id, cut_at, domain_userid, article_id, cast(dwell_s as double) as dwell_s")
         )
         candidates = (
             dbt.ref("recommender_candidates").filter(cut_filter).project("site_id, cut_at, article_id, decay")

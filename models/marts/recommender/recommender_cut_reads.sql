@@ -34,11 +34,7 @@ reads as (
         cuts.cut_at,
         page_views.domain_userid,
         page_views.article_id,
-        -- bigint on every warehouse, as the core marts' sums (interactions.sql): a sum of a bigint is an
-        -- int128 on DuckDB (which als_lists paid to decode, 1.26M rows at 1M) and a numeric on PostgreSQL
-        case
-            when cuts.dwell_known then cast(sum(page_views.engaged_time_in_s) as {{ dbt.type_bigint() }})
-        end as dwell_s,
+        case when cuts.dwell_known then sum(page_views.engaged_time_in_s) end as dwell_s,
         count(*) as reads,
         min(page_views.start_tstamp) as first_read_at,
         max(page_views.start_tstamp) as last_read_at
