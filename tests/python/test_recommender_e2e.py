@@ -237,6 +237,22 @@ def test_the_lists_served_at_a_cut_are_the_lists_evaluated_at_that_cut(runs: Run
     assert ranker == ["catboost"], ranker
 
 
+def test_a_full_build_writes_the_ranker_candidates_of_each_cut_together(runs: Runs) -> None:
+    # ranked_lists reads ranker_candidates a batch of cut times at a time; DuckDB skips the row groups of
+    # other cuts only when each cut's rows sit together (the model's `order by`). The fixture's last step
+    # rebuilt the table from scratch, so its row ids have no gaps from retired cuts.
+    spans = runs.query(
+        """
+        select site_id, cut_at, count(*) as n, max(rowid) - min(rowid) + 1 as span
+        from recommender.ranker_candidates
+        group by site_id, cut_at
+        """
+    )
+    assert len(spans) > 4 and spans["n"].sum() > 10_000
+    scattered = spans[spans["span"] != spans["n"]]
+    assert scattered.empty, scattered
+
+
 def test_rolling_evaluation_scores_every_cut_of_the_holdout_with_intervals(runs: Runs) -> None:
     ev = _latest_evaluation(runs)
     counts = ev[ev["metric"].isin(["n_cases", "n_cuts"])].pivot_table(

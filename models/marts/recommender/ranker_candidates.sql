@@ -17,9 +17,15 @@
     ranker_training_rows, for scored cuts only. Incremental by cut.
 
     Every CTE is inlined (cte_not_materialized(), macros/cross_database.sql): DuckDB would materialize the
-    eleven read more than once and hold them in memory; and DuckDB may write the rows in any order
+    eleven read more than once and hold them in memory; and DuckDB may process the rows in any order
     (preserve_insertion_order()). A full build at 1M events (25 cut times, 9.5M rows), at the project's 3 GB
-    memory_limit: peak RSS 3.92 GiB before, 3.65 GiB after, 92 s both (README, Benchmarks). -#}
+    memory_limit: peak RSS 3.92 GiB before, 3.65 GiB after, 92 s both (README, Benchmarks).
+    Written in cut order (the final `order by`), because ranked_lists reads it a batch of cut times at a time:
+    unordered, a full build spread each cut time's rows over the whole table, and every batch read decompressed
+    all of it (one cut time's 194k rows: 3.0 s; ordered, DuckDB skips the other row groups by their min/max:
+    0.3 s). At 1M events the sort adds ~2 s here and takes ~30 s off ranked_lists (README, Benchmarks). Only
+    here: ordering recommendation_lists (11.4M rows) ran out of memory at 3 GB, and the other Python models'
+    reads (recommender_cut_reads) did not get faster. -#}
 
 {{ cut_keyed_config() }}
 {{ config(pre_hook="{{ preserve_insertion_order(false) }}", post_hook="{{ preserve_insertion_order(true) }}") }}
@@ -475,3 +481,4 @@ final as {{ cte_not_materialized() }} (
 )
 
 select * from final
+order by site_id, cut_at
