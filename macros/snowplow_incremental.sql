@@ -221,6 +221,28 @@
     {{ return("cast('" ~ result.rows[0][0] ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
 {% endmacro %}
 
+{#- The patterns of seeds/bot_useragent_patterns.csv as one SQL string literal ('bot|crawl|...'), read when the
+    model runs, for int_events_validated: a constant pattern is compiled once, a pattern read from a table once
+    per row. The model keeps a `-- depends_on:` ref to the seed, so the seed is built first; where it does not
+    exist yet (compiling or linting an empty warehouse) this is the subquery that reads it, the same patterns
+    (and the same error when a run needs them). None while parsing, when the seed has no pattern (then nothing
+    is a bot by its user agent), and in unit tests (no graph), which override it. -#}
+{% macro snowplow_bot_regex_literal() %}
+    {%- if not execute or graph.get('nodes') is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set seed = ref('bot_useragent_patterns') -%}
+    {%- set aggregate = dbt.listagg('pattern', "'|'") ~ ' from ' ~ seed ~ ' where pattern is not null' -%}
+    {%- if adapter.get_relation(database=seed.database, schema=seed.schema, identifier=seed.identifier) is none -%}
+        {{ return('(select ' ~ aggregate ~ ')') }}
+    {%- endif -%}
+    {%- set regex = run_query('select ' ~ aggregate).rows[0][0] -%}
+    {%- if regex is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return("'" ~ (regex | replace("'", "''")) ~ "'") }}
+{% endmacro %}
+
 {#- True when this run is a full run (int_run_window.is_full_refresh): every partition is read and every
     session rebuilt. False while parsing and in unit tests (they set is_incremental themselves). -#}
 {% macro snowplow_run_is_full() %}

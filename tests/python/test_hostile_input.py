@@ -29,6 +29,9 @@ LAST_HOUR = ("2026", "01", "09", "23")
 FUTURE_ID = "00000000-0000-4000-8000-000000002099"
 PAST_ID = "00000000-0000-4000-8000-000000001970"
 NO_APP_ID = "00000000-0000-4000-8000-0000000000a9"
+#: a person's page view (a browser's YAUAA context) sent with a crawler's user agent (a seed pattern)
+CRAWLER_ID = "00000000-0000-4000-8000-0000000000b0"
+CRAWLER_AGENT = "Mozilla/5.0 (compatible; ExampleSpider/2.1; +https://example.org/spider)"
 ROTATED_USER = "rotated-cookie-id"
 GARBAGE_LINES = 30
 TAG = "<x-hostile>"
@@ -83,6 +86,15 @@ def _hostile(events: Path) -> dict[str, Path]:
     line = list(values)
     line[FIELDS.index("event_id")] = NO_APP_ID
     line[FIELDS.index("app_id")] = ""
+    clock.append("\t".join(line))
+    # a crawler's user agent on a person's page view: a bot by the seed's patterns alone
+    line = next(
+        list(row) for row in rows
+        if len(row) == 131 and row[FIELDS.index("event")] == "page_view"
+        and "Robot" not in row[FIELDS.index("derived_contexts")]
+    )
+    line[FIELDS.index("event_id")] = CRAWLER_ID
+    line[FIELDS.index("useragent")] = CRAWLER_AGENT
     clock.append("\t".join(line))
     with gzip.open(files["clock"], "wt", encoding="utf-8") as fh:
         fh.write("\n".join(clock) + "\n")
@@ -199,6 +211,15 @@ def test_implausible_timestamps_are_quarantined_with_a_reason_and_a_count(hostil
     assert stats["quarantined:timestamp_before_floor"] == 1
     latest, earliest = _sql(hostile["db"], "select max(end_tstamp), min(start_tstamp) from marts.sessions")[0]
     assert str(latest) < "2026-01-11" and str(earliest) > "2026-01-07", "no session stretched to 2099 or 1970"
+
+
+def test_a_user_agent_matching_a_seed_pattern_is_a_bot(hostile: dict) -> None:
+    # the patterns are read from the seed when int_events_validated runs (snowplow_bot_regex_literal; its unit
+    # tests override that macro); this line's YAUAA context says it is a browser, so only the pattern can tell
+    [(outcome, device_class)] = _sql(hostile["db"], f"""
+        select outcome, yauaa_device_class from staging.int_events_validated where event_id = '{CRAWLER_ID}'
+    """)
+    assert (outcome, device_class in ("Desktop", "Phone", "Tablet")) == ("bot", True), device_class
 
 
 def test_a_page_view_without_app_id_is_quarantined(hostile: dict) -> None:
