@@ -19,7 +19,7 @@
     Every CTE is inlined (cte_not_materialized(), macros/cross_database.sql): DuckDB would materialize the
     eleven read more than once and hold them in memory; and DuckDB may process the rows in any order
     (preserve_insertion_order()). A full build at 1M events (25 cut times, 9.5M rows), at the project's 3 GB
-    memory_limit: peak RSS 3.92 GiB before, 3.65 GiB after, 92 s both (README, Benchmarks).
+    memory_limit: peak RSS 3.92 GiB before, 3.65 GiB after, 92 s both (docs/benchmarks.md, second round).
     Written in cut order (the final `order by`), because ranked_lists reads it a batch of cut times at a time:
     unordered, a full build spread each cut time's rows over the whole table, and every batch read decompressed
     all of it (one cut time's 194k rows: 3.0 s; ordered, DuckDB skips the other row groups by their min/max:
