@@ -1,8 +1,10 @@
 """The suites on PostgreSQL (read through SQLAlchemy into GX's pandas datasource, as on DuckDB).
 
-The test warehouse (tests/python/_quality_warehouse.py) is copied into a scratch database on the local server
-(`make pg-up`; ARTICLE_RECS_PG_* settings) with DuckDB's postgres_scanner, then dropped. Skipped when the
-server does not answer."""
+The test warehouse (tests/python/_quality_warehouse.py) is copied into a scratch database on the project's
+server (the pg_server fixture: `make pg-up`'s, started for the session when it is down) with DuckDB's
+postgres_scanner, then dropped. The settings come from that fixture, not from the environment at import: when
+the default port belongs to another checkout's server, the fixture picks another port for the session, and a
+scratch database made on the port read at import was then missing where the suites looked for it."""
 
 from __future__ import annotations
 
@@ -13,27 +15,16 @@ from pathlib import Path
 import duckdb
 import pytest
 from _quality_warehouse import build_warehouse
+from pg_fixtures import pg_server  # noqa: F401
 
 from article_recs.quality import run_all, run_suite
+from article_recs.serving.connection import PgSettings, connect
 
 pytestmark = pytest.mark.postgres
 
-HOST = os.environ.get("ARTICLE_RECS_PG_HOST", "127.0.0.1")
-PORT = int(os.environ.get("ARTICLE_RECS_PG_PORT", "55432"))
-USER = os.environ.get("ARTICLE_RECS_PG_USER", "article_recs")
-PASSWORD = os.environ.get("ARTICLE_RECS_PG_PASSWORD", "")
-ADMIN_DB = os.environ.get("ARTICLE_RECS_PG_DATABASE", "article_recs")
 
-
-def _connect(dbname: str):
-    psycopg2 = pytest.importorskip("psycopg2")
-    try:
-        conn = psycopg2.connect(host=HOST, port=PORT, user=USER, password=PASSWORD or None, dbname=dbname,
-                                connect_timeout=3)  # fmt: skip
-    except psycopg2.OperationalError as exc:
-        pytest.skip(f"PostgreSQL at {HOST}:{PORT} not reachable (make pg-up): {str(exc).strip()[:120]}")
-    conn.autocommit = True
-    return conn
+def _connect(settings: PgSettings, dbname: str):
+    return connect(settings.with_(database=dbname), autocommit=True)
 
 
 def _postgres_scanner() -> str:
@@ -44,13 +35,14 @@ def _postgres_scanner() -> str:
 
 
 def _copy_to_postgres(source: Path, dbname: str, statements: tuple[str, ...] = ()) -> None:
+    settings = PgSettings.from_env()  # scratch_db's, set for this test
     con = duckdb.connect()
     try:
         con.execute(f"install '{_postgres_scanner()}'")
         con.execute("load postgres_scanner")
         con.execute(f"attach '{source}' as src (read_only)")
-        dsn = f"host={HOST} port={PORT} user={USER} dbname={dbname}" + (
-            f" password={PASSWORD}" if PASSWORD else ""
+        dsn = f"host={settings.host} port={settings.port} user={settings.user} dbname={dbname}" + (
+            f" password={settings.password}" if settings.password else ""
         )
         con.execute(f"attach '{dsn}' as pg (type postgres)")
         relations = con.execute(
@@ -62,7 +54,7 @@ def _copy_to_postgres(source: Path, dbname: str, statements: tuple[str, ...] = (
     finally:
         con.close()
     if statements:
-        conn = _connect(dbname)
+        conn = _connect(settings, dbname)
         with conn.cursor() as cur:
             for statement in statements:
                 cur.execute(statement)
@@ -70,13 +62,16 @@ def _copy_to_postgres(source: Path, dbname: str, statements: tuple[str, ...] = (
 
 
 @pytest.fixture
-def scratch_db(monkeypatch):
+def scratch_db(monkeypatch, pg_server: PgSettings):  # noqa: F811 - the fixture
     """A fresh database named after this process, dropped afterwards (with any session GX left)."""
-    admin = _connect(ADMIN_DB)
+    admin = _connect(pg_server, pg_server.database)
     name = f"article_recs_quality_test_{os.getpid()}"
     with admin.cursor() as cur:
         cur.execute(f"drop database if exists {name} with (force)")
         cur.execute(f"create database {name}")
+    for key, value in (("HOST", pg_server.host), ("PORT", pg_server.port), ("USER", pg_server.user)):
+        monkeypatch.setenv(f"ARTICLE_RECS_PG_{key}", str(value))
+    monkeypatch.setenv("ARTICLE_RECS_PG_PASSWORD", pg_server.password)
     monkeypatch.setenv("ARTICLE_RECS_PG_DATABASE", name)
     try:
         yield name
