@@ -15,16 +15,12 @@ from pathlib import Path
 import duckdb
 import pytest
 from _quality_warehouse import build_warehouse
-from pg_fixtures import pg_server  # noqa: F401
+from pg_fixtures import create_database, drop_database, pg_env, pg_server  # noqa: F401
 
 from article_recs.quality import run_all, run_suite
 from article_recs.serving.connection import PgSettings, connect
 
 pytestmark = pytest.mark.postgres
-
-
-def _connect(settings: PgSettings, dbname: str):
-    return connect(settings.with_(database=dbname), autocommit=True)
 
 
 def _postgres_scanner() -> str:
@@ -34,16 +30,13 @@ def _postgres_scanner() -> str:
     return str(next(base.glob(f"v{duckdb.__version__}/postgres_scanner.duckdb_extension")))
 
 
-def _copy_to_postgres(source: Path, dbname: str, statements: tuple[str, ...] = ()) -> None:
-    settings = PgSettings.from_env()  # scratch_db's, set for this test
+def _copy_to_postgres(source: Path, settings: PgSettings, statements: tuple[str, ...] = ()) -> None:
     con = duckdb.connect()
     try:
         con.execute(f"install '{_postgres_scanner()}'")
         con.execute("load postgres_scanner")
         con.execute(f"attach '{source}' as src (read_only)")
-        dsn = f"host={settings.host} port={settings.port} user={settings.user} dbname={dbname}" + (
-            f" password={settings.password}" if settings.password else ""
-        )
+        dsn = " ".join(f"{key}={value}" for key, value in settings.libpq_params().items())
         con.execute(f"attach '{dsn}' as pg (type postgres)")
         relations = con.execute(
             "select table_schema, table_name from information_schema.tables where table_catalog = 'src'"
@@ -54,7 +47,7 @@ def _copy_to_postgres(source: Path, dbname: str, statements: tuple[str, ...] = (
     finally:
         con.close()
     if statements:
-        conn = _connect(settings, dbname)
+        conn = connect(settings, autocommit=True)
         with conn.cursor() as cur:
             for statement in statements:
                 cur.execute(statement)
@@ -63,18 +56,16 @@ def _copy_to_postgres(source: Path, dbname: str, statements: tuple[str, ...] = (
 
 @pytest.fixture
 def scratch_db(monkeypatch, pg_server: PgSettings):  # noqa: F811 - the fixture
-    """A fresh database named after this process, dropped afterwards (with any session GX left)."""
-    admin = _connect(pg_server, pg_server.database)
+    """A fresh database named after this process on the session's server (its settings, which the suites
+    read from the environment), dropped afterwards with any session GX left."""
     name = f"article_recs_quality_test_{os.getpid()}"
-    with admin.cursor() as cur:
-        cur.execute(f"drop database if exists {name} with (force)")
-        cur.execute(f"create database {name}")
-    for key, value in (("HOST", pg_server.host), ("PORT", pg_server.port), ("USER", pg_server.user)):
-        monkeypatch.setenv(f"ARTICLE_RECS_PG_{key}", str(value))
-    monkeypatch.setenv("ARTICLE_RECS_PG_PASSWORD", pg_server.password)
-    monkeypatch.setenv("ARTICLE_RECS_PG_DATABASE", name)
+    settings = create_database(pg_server, name)
+    for key, value in pg_env(settings).items():
+        if key.startswith("ARTICLE_RECS_PG_"):
+            monkeypatch.setenv(key, value)
+    admin = connect(pg_server, autocommit=True)
     try:
-        yield name
+        yield settings
     finally:
         with admin.cursor() as cur:
             deadline = time.monotonic() + 5  # a closed session leaves pg_stat_activity a moment later
@@ -84,8 +75,8 @@ def scratch_db(monkeypatch, pg_server: PgSettings):  # noqa: F811 - the fixture
                 if left == 0 or time.monotonic() > deadline:
                     break
                 time.sleep(0.1)
-            cur.execute(f"drop database if exists {name} with (force)")
         admin.close()
+        drop_database(pg_server, name)
         assert left == 0, f"{left} session(s) left open on {name}"
 
 
