@@ -60,6 +60,7 @@
         'article_recs__ranker_depth',
         'article_recs__ranker_iterations',
         'article_recs__ranker_learning_rate',
+        'article_recs__ranker_loss',
         'article_recs__ranker_min_training_groups',
         'article_recs__ranker_permutations',
         'article_recs__ranker_pool_sites',

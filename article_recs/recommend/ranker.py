@@ -97,6 +97,12 @@ def per_cut_text(value: Any, rows: int) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(indices, pa.array([] if missing else [str(value)], pa.string()))
 
 
+#: the ranking losses of CatBoostRanker that ``article_recs__ranker_loss`` may name: YetiRank (pairwise, the
+#: default) and QueryRMSE (per group, ~4x cheaper to fit, a loss on the demo's reader lists: README, "Reading
+#: the evaluation"). LambdaMart lost on MIND and fails on small fits (MVS sampling); PairLogit fits slower
+LOSSES = ("YetiRank", "QueryRMSE")
+
+
 @dataclass(frozen=True)
 class RankerParams:
     """The ranker's knobs (``article_recs__ranker_*`` vars)."""
@@ -117,6 +123,8 @@ class RankerParams:
     #: YetiRank's permutations of each group per iteration (CatBoost's default is 10); the fit's cost is
     #: about proportional
     permutations: int = 3
+    #: CatBoost's ranking loss (one of LOSSES)
+    loss: str = "YetiRank"
 
     @classmethod
     def from_vars(cls, values: Mapping[str, Any] | None) -> RankerParams:
@@ -127,7 +135,9 @@ class RankerParams:
             value = values.get(f"article_recs__ranker_{name}")
             if is_empty(value):
                 continue
-            if isinstance(default, bool):
+            if isinstance(default, str):
+                out[name] = str(value).strip()
+            elif isinstance(default, bool):
                 out[name] = str(value).strip().lower() in ("true", "1", "yes")
             elif isinstance(default, int):
                 out[name] = int(float(value))
@@ -135,12 +145,20 @@ class RankerParams:
                 out[name] = float(value)
         return cls(**out)
 
+    def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise ValueError(
+                f"article_recs__ranker_loss is {self.loss!r}; it must be one of {', '.join(LOSSES)}"
+            )
+
     @property
     def loss_function(self) -> str:
-        return f"YetiRank:permutations={self.permutations}"
+        """CatBoost's ``loss_function``: YetiRank with its permutations, else the loss alone."""
+        return f"YetiRank:permutations={self.permutations}" if self.loss == "YetiRank" else self.loss
 
     def to_json(self) -> str:
-        return json.dumps({"loss_function": "YetiRank", **asdict(self)}, sort_keys=True)
+        params = asdict(self)
+        return json.dumps({"loss_function": params.pop("loss"), **params}, sort_keys=True)
 
 
 def refit_point(cut_at: pd.Timestamp, refit_hours: int) -> pd.Timestamp:

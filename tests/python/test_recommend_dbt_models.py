@@ -55,6 +55,7 @@ vars:
   article_recs__ranker_training_hours: 24
   article_recs__ranker_refit_hours: 2
   article_recs__ranker_permutations: 3
+  article_recs__ranker_loss: YetiRank
 seeds:
   recs_fixture:
     page_views:

@@ -315,3 +315,20 @@ def test_yetirank_permutations_are_a_knob() -> None:
     one = RankerParams(**{**PARAMS.__dict__, "permutations": 1})
     lists = ranked_lists_for_cut(SITE, CUTS[2], candidates, rows, 5, one)
     assert (lists["ranker"] == "catboost").all() and firsts(lists, candidates, "a") > 0.9
+
+
+def test_the_ranking_loss_is_a_knob() -> None:
+    loss = "QueryRMSE"
+    params = RankerParams.from_vars({"article_recs__ranker_loss": f" {loss} "})
+    assert params.loss == loss and params.loss_function == loss  # permutations are YetiRank's alone
+    rows = history({0: "a", 1: "a"})
+    candidates = candidate_frame(CUTS[2], seed=99)
+    other = RankerParams(**{**PARAMS.__dict__, "loss": loss})
+    lists = ranked_lists_for_cut(SITE, CUTS[2], candidates, rows, 5, other)
+    assert (lists["ranker"] == "catboost").all() and firsts(lists, candidates, "a") > 0.9
+    assert json.loads(lists["ranker_params"].iloc[0])["loss_function"] == loss
+
+
+def test_an_unknown_ranking_loss_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="article_recs__ranker_loss is 'RMSE'; it must be one of YetiRank, QueryRMSE"):
+        RankerParams.from_vars({"article_recs__ranker_loss": "RMSE"})
