@@ -24,7 +24,8 @@
     unordered, a full build spread each cut time's rows over the whole table, and every batch read decompressed
     all of it (one cut time's 194k rows: 3.0 s; ordered, DuckDB skips the other row groups by their min/max:
     0.3 s). At 1M events, make bench: ranked_lists 135 -> 101 s, this model 66 -> 74-83 s (the sort, and a
-    slower machine that day), ~1 s more in the two-hourly run (2.0 -> 3.0 s) (README, Benchmarks). Only
+    slower machine that day); in the two-hourly run the sort of the new cut costs nothing measurable (the query
+    1.24-1.45 s with or without it) (README, Benchmarks). Only
     here: ordering recommendation_lists (11.4M rows) ran out of memory at 3 GB, and the other Python models'
     reads (recommender_cut_reads) did not get faster. -#}
 
