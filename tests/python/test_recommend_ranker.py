@@ -330,5 +330,6 @@ def test_the_ranking_loss_is_a_knob() -> None:
 
 
 def test_an_unknown_ranking_loss_is_a_clear_error() -> None:
-    with pytest.raises(ValueError, match="article_recs__ranker_loss is 'RMSE'; it must be one of YetiRank, QueryRMSE"):
+    expected = "article_recs__ranker_loss is 'RMSE'; it must be one of YetiRank, QueryRMSE"
+    with pytest.raises(ValueError, match=expected):
         RankerParams.from_vars({"article_recs__ranker_loss": "RMSE"})
