@@ -293,7 +293,16 @@ pivoted as {{ cte_not_materialized() }} (
             min(case when strategy = '{{ strategy }}' and is_default then rank end)
         ) as rank_{{ strategy }},
         {%- endfor %}
-        count(distinct strategy) as n_strategies
+        -- the strategies listing the candidate: one presence flag per strategy summed, not count(distinct
+        -- strategy), which made DuckDB keep a set of strategies per group (9.5M groups at 1M events: the
+        -- group-by took 81 s of operator time in a DuckDB profile of the query, 38 s this way; the same rows)
+        cast(
+            {%- for strategy_model in sources_models %}
+            max(case when strategy = '{{ strategy_models[strategy_model] }}' then 1 else 0 end)
+            {%- if not loop.last %} +{% endif %}
+            {%- endfor %}
+            as {{ dbt.type_bigint() }}
+        ) as n_strategies
 
     from strategy_scores
     group by
