@@ -231,9 +231,9 @@ def test_the_lists_served_at_a_cut_are_the_lists_evaluated_at_that_cut(runs: Run
     # and recommender_cuts keeps that window's cuts before the hold-out, so recomputed from scratch four hours
     # later it learns from the same rows; its lists are a fitted model's, not the rank-fusion fallback
     pd.testing.assert_frame_equal(served, evaluated, check_dtype=False)
-    ranker = runs.query(
-        f"select distinct ranker from recommender.ranked_lists where cut_at = '{AS_OF}'"
-    )["ranker"].tolist()
+    ranker = runs.query(f"select distinct ranker from recommender.ranked_lists where cut_at = '{AS_OF}'")[
+        "ranker"
+    ].tolist()
     assert ranker == ["catboost"], ranker
 
 
@@ -337,6 +337,53 @@ def test_a_run_whose_training_raises_leaves_the_current_models_current(runs: Run
         check_dtype=False,
     )
     pd.testing.assert_frame_equal(runs.rec_counts[3], runs.rec_counts[2])
+
+
+def test_well_formed_lists_finds_a_repeated_article_a_repeated_rank_and_a_missing_rank(
+    runs: Runs, tmp_path: Path
+) -> None:
+    """well_formed_lists (macros/recommender_tests.sql) counts repeats as rows equal to the one before them in
+    the list's order: three lists of the new cut broken one way each are three failing lists; a missing rank
+    (NULL) counts as a hole, as count(distinct rank) counted it, even where the scores stay in order."""
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(runs.path, copy)
+    key = "site_id, cut_at, strategy, source_entity_type, source_entity_id"
+    con = duckdb.connect(str(copy))
+    try:
+        lists = con.execute(
+            f"select {key} from recommender.recommendation_lists where cut_at = ? and source_entity_type <> "
+            f"'default' group by all having count(*) >= 3 order by all limit 3",
+            [LATER.to_pydatetime()],
+        ).fetchall()
+        assert len(lists) == 3
+        match = " and ".join(f"{column.strip()} = ?" for column in key.split(","))
+        first = con.execute(
+            f"select recommended_article_id from recommender.recommendation_lists where {match} and rank = 1",
+            list(lists[0]),
+        ).fetchone()[0]
+        for broken, values in zip(
+            # the last: its score the lowest of the list, so only the count of ranks can see the hole
+            (f"recommended_article_id = '{first}'", "rank = 1", "rank = null, score = 1e-9"),
+            lists,
+            strict=True,
+        ):
+            con.execute(
+                f"update recommender.recommendation_lists set {broken} where {match} and rank = 2",
+                list(values),
+            )
+    finally:
+        con.close()
+    run_dbt(
+        ["test", "--select", "recommendation_lists,test_name:well_formed_lists"],
+        dbt_vars={**runs.dbt_vars, "article_recs__as_of": str(LATER)},
+        duckdb_path=copy,
+        target_path=tmp_path / "target",
+        check=False,
+    )
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    assert [(r["status"], r["failures"]) for r in results if r["unique_id"].startswith("test.")] == [
+        ("fail", 3)
+    ]
 
 
 # ------------------------------------------------------------------------------------------ the report
