@@ -295,7 +295,8 @@ pivoted as {{ cte_not_materialized() }} (
         {%- endfor %}
         -- the strategies listing the candidate: one presence flag per strategy summed, not count(distinct
         -- strategy), which made DuckDB keep a set of strategies per group (9.5M groups at 1M events: the
-        -- group-by took 81 s of operator time in a DuckDB profile of the query, 38 s this way; the same rows)
+        -- group-by took 81 s of operator time in a DuckDB profile of the query, 38 s this way; make bench:
+        -- this model 74-83 -> 42 s; the same rows)
         cast(
             {%- for strategy_model in sources_models %}
             max(case when strategy = '{{ strategy_models[strategy_model] }}' then 1 else 0 end)
