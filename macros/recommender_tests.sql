@@ -7,6 +7,9 @@
 {% test well_formed_lists(model, sites_model, list_columns=[]) %}
 
 {%- set keys = ['site_id', 'source_entity_type', 'source_entity_id'] + list_columns %}
+{%- set list_partition -%}
+    partition by {% for key in keys %}recs.{{ key }}{{ ', ' if not loop.last }}{% endfor %}
+{%- endset %}
 
 with
 
@@ -31,15 +34,15 @@ ordered as (
     select
         recs.*,
         lag(recs.score) over (
-            partition by {% for key in keys %}recs.{{ key }}{{ ', ' if not loop.last }}{% endfor %}
+            {{ list_partition }}
             order by recs.rank
         ) as previous_score,
         lag(recs.rank) over (
-            partition by {% for key in keys %}recs.{{ key }}{{ ', ' if not loop.last }}{% endfor %}
+            {{ list_partition }}
             order by recs.rank
         ) as previous_rank,
         lag(recs.recommended_article_id) over (
-            partition by {% for key in keys %}recs.{{ key }}{{ ', ' if not loop.last }}{% endfor %}
+            {{ list_partition }}
             order by recs.recommended_article_id
         ) as previous_article_id
 

@@ -19,6 +19,7 @@ from article_recs.recommend.ranker import (
     RANKED_LISTS_SCHEMA,
     RankerParams,
     feature_columns,
+    fit_ranker,
     ranked_lists_for_cut,
     ranked_lists_for_cuts,
     refit_point,
@@ -327,6 +328,8 @@ def test_the_ranking_loss_is_a_knob() -> None:
     lists = ranked_lists_for_cut(SITE, CUTS[2], candidates, rows, 5, other)
     assert (lists["ranker"] == "catboost").all() and firsts(lists, candidates, "a") > 0.9
     assert json.loads(lists["ranker_params"].iloc[0])["loss_function"] == loss
+    fitted = fit_ranker(rows, feature_columns(candidates), other)
+    assert fitted is not None and fitted.model.get_params()["loss_function"] == loss  # what CatBoost fitted
 
 
 def test_an_unknown_ranking_loss_is_a_clear_error() -> None:
