@@ -6,7 +6,10 @@
     and ALS wait for enough readers. Related list of A: its top recs_per_source candidates B by the summed
     weight, score = weight / the list's top weight * B's publish-date decay. Reader lists: the summed scores of
     the related lists of the reader's 5 most recent reads in the cut's window, divided by their number, without
-    what they read. Own lists, unpadded; incremental by cut. -#}
+    what they read. Own lists, unpadded; incremental by cut.
+
+    The pairs are found once per session over the union of the cuts' windows and summed per cut over those
+    inside its window, not found again for every cut: a full build has 25 cuts whose 7-day windows overlap. -#}
 
 {{ cut_keyed_config() }}
 
@@ -30,64 +33,107 @@ cut_reads as (
 
 ),
 
-page_views as (
+site_windows as (
 
-    select * from {{ ref('page_views') }}
-    where article_id is not null and domain_sessionid is not null
+    -- the union of the cuts' windows per site (the cuts of a site in one run carry the same knobs)
+    select
+        site_id,
+        min({{ dbt.dateadd('day', '-1 * covisitation_window_days', 'cut_at') }}) as window_start,
+        max(cut_at) as window_end,
+        max(covisitation_max_gap) as max_gap
+
+    from cuts
+    group by site_id
 
 ),
 
 sequenced as (
 
+    -- each session's article views in that union, numbered once: the views a cut sees are an unbroken stretch
+    -- of them (its window is an interval of time), so two views are as many positions apart at every cut
     select
-        cuts.site_id,
-        cuts.cut_at,
+        page_views.site_id,
         page_views.domain_sessionid,
         page_views.article_id,
         page_views.start_tstamp,
         row_number() over (
-            partition by cuts.site_id, cuts.cut_at, page_views.domain_sessionid
+            partition by page_views.site_id, page_views.domain_sessionid
             order by page_views.start_tstamp asc, page_views.page_view_id asc
         ) as view_position
 
-    from page_views
-    inner join cuts
-        on page_views.site_id = cuts.site_id
+    from {{ ref('page_views') }} as page_views
+    inner join site_windows
+        on page_views.site_id = site_windows.site_id
     where
-        page_views.start_tstamp < cuts.cut_at
-        and page_views.start_tstamp
-        >= {{ dbt.dateadd('day', '-1 * cuts.covisitation_window_days', 'cuts.cut_at') }}
+        page_views.article_id is not null
+        and page_views.domain_sessionid is not null
+        and page_views.start_tstamp >= site_windows.window_start
+        and page_views.start_tstamp < site_windows.window_end
+
+),
+
+gaps as (
+
+    -- 1 .. max_gap, from the data (the positions every long enough session has): the self-join below is on
+    -- equal positions, never a comparison of every two views of a long session
+    select distinct
+        sequenced.site_id,
+        sequenced.view_position as gap
+
+    from sequenced
+    inner join site_windows
+        on sequenced.site_id = site_windows.site_id
+    where sequenced.view_position <= site_windows.max_gap
+
+),
+
+session_pairs as (
+
+    -- each view and each different article read 1 .. max_gap views after it in the session, once for all cuts
+    select
+        source_views.site_id,
+        source_views.article_id as source_article_id,
+        next_views.article_id as recommended_article_id,
+        gaps.gap,
+        source_views.start_tstamp as source_tstamp,
+        next_views.start_tstamp as next_tstamp
+
+    from sequenced as source_views
+    inner join gaps
+        on source_views.site_id = gaps.site_id
+    inner join sequenced as next_views
+        on
+            source_views.site_id = next_views.site_id
+            and source_views.domain_sessionid = next_views.domain_sessionid
+            and next_views.view_position = source_views.view_position + gaps.gap
+    where next_views.article_id <> source_views.article_id
 
 ),
 
 pairs as (
 
+    -- at each cut, the pairs inside its window: the first read at or after the window's start, the next read
+    -- before the cut
     select
-        source_views.site_id,
-        source_views.cut_at,
-        source_views.article_id as source_article_id,
-        next_views.article_id as recommended_article_id,
+        cuts.site_id,
+        cuts.cut_at,
+        session_pairs.source_article_id,
+        session_pairs.recommended_article_id,
         sum(
-            1.0 / (next_views.view_position - source_views.view_position)
-            * {{ power_of(0.5, '24.0 * ' ~ age_in_days('next_views.start_tstamp', 'cuts.cut_at')
+            1.0 / session_pairs.gap
+            * {{ power_of(0.5, '24.0 * ' ~ age_in_days('session_pairs.next_tstamp', 'cuts.cut_at')
                 ~ ' / cuts.covisitation_half_life_hours') }}
         ) as weight
 
-    from sequenced as source_views
-    inner join sequenced as next_views
-        on
-            source_views.site_id = next_views.site_id
-            and source_views.cut_at = next_views.cut_at
-            and source_views.domain_sessionid = next_views.domain_sessionid
-            and source_views.view_position < next_views.view_position
+    from session_pairs
     inner join cuts
         on
-            source_views.site_id = cuts.site_id
-            and source_views.cut_at = cuts.cut_at
-    where
-        next_views.view_position - source_views.view_position <= cuts.covisitation_max_gap
-        and next_views.article_id <> source_views.article_id
-    group by source_views.site_id, source_views.cut_at, source_views.article_id, next_views.article_id
+            session_pairs.site_id = cuts.site_id
+            and session_pairs.next_tstamp < cuts.cut_at
+            and session_pairs.source_tstamp
+            >= {{ dbt.dateadd('day', '-1 * cuts.covisitation_window_days', 'cuts.cut_at') }}
+    where session_pairs.gap <= cuts.covisitation_max_gap
+    group by cuts.site_id, cuts.cut_at, session_pairs.source_article_id, session_pairs.recommended_article_id
 
 ),
 
