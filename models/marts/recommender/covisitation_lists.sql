@@ -5,8 +5,9 @@
     soon after, lately. No training filter: an article has co-visits from its first few reads, where item-kNN
     and ALS wait for enough readers. Related list of A: its top recs_per_source candidates B by the summed
     weight, score = weight / the list's top weight * B's publish-date decay. Reader lists: the summed scores of
-    the related lists of the reader's 5 most recent reads in the cut's window, divided by their number, without
-    what they read. Own lists, unpadded; incremental by cut.
+    the knn_reader_neighbours best related articles of each of the reader's 5 most recent reads in the cut's
+    window (as item-kNN and content do), divided by 5, without what they read. Own lists, unpadded; incremental
+    by cut.
 
     The pairs are found once per session over the union of the cuts' windows and summed per cut over those
     inside its window, not found again for every cut: a full build has 25 cuts whose 7-day windows overlap. -#}
@@ -238,11 +239,16 @@ reader_scores as (
         sum(neighbours.score) / 5.0 as score
 
     from latest_reads
+    inner join cuts
+        on
+            latest_reads.site_id = cuts.site_id
+            and latest_reads.cut_at = cuts.cut_at
     inner join neighbours
         on
             latest_reads.site_id = neighbours.site_id
             and latest_reads.cut_at = neighbours.cut_at
             and latest_reads.article_id = neighbours.source_article_id
+            and cuts.knn_reader_neighbours >= neighbours.neighbour_rank
     left join cut_reads as already_read
         on
             latest_reads.site_id = already_read.site_id
