@@ -272,4 +272,14 @@ def run(args) -> int:  # noqa: ANN001 - argparse namespace
     except duckdb.IOException as error:
         print(f"article-recs summary: cannot open {path}: {str(error).splitlines()[0]}", file=sys.stderr)
         return 2
+    except duckdb.Error as error:  # e.g. a copied or renamed warehouse: its views name the file of the build
+        first = str(error).splitlines()[0]
+        hint = ""
+        if first.startswith("Binder Error: Catalog"):
+            hint = (
+                " (DuckDB views name the database file they were built in: a copied or renamed warehouse"
+                " is read under its original file name, or rebuilt with dbt build)"
+            )
+        print(f"article-recs summary: cannot read {path}: {first}{hint}", file=sys.stderr)
+        return 2
     return 0

@@ -88,3 +88,25 @@ def test_quality_exits_2_on_a_missing_file_and_3_on_a_locked_one(tmp_path: Path)
         assert holder.stdin is not None
         holder.stdin.close()
         holder.wait(timeout=30)
+
+
+def test_summary_of_a_renamed_warehouse_says_why_instead_of_a_traceback(tmp_path: Path) -> None:
+    """A DuckDB view names the file it was built in: a copied warehouse's views no longer resolve."""
+    import shutil
+
+    import duckdb
+
+    built = tmp_path / "article_recs.duckdb"
+    con = duckdb.connect(str(built))
+    con.execute("create schema marts")
+    con.execute("create table marts.facts as select 'events' as fact, 's' as site_id, null as strategy, "
+                "'read' as outcome, 1 as amount")
+    con.execute("create view marts.build_summary as select * from article_recs.marts.facts")
+    con.close()
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(built, copy)
+    result = _cli("summary", "--duckdb", str(copy))
+    assert result.returncode == exit_codes.USAGE, result.stderr
+    assert "Traceback" not in result.stderr
+    assert 'Catalog "article_recs" does not exist' in result.stderr and "original file name" in result.stderr
+    assert _cli("summary", "--duckdb", str(built)).returncode == exit_codes.OK
