@@ -275,7 +275,7 @@ def run(args) -> int:  # noqa: ANN001 - argparse namespace
     except duckdb.Error as error:  # e.g. a copied or renamed warehouse: its views name the file of the build
         first = str(error).splitlines()[0]
         hint = ""
-        if first.startswith("Binder Error: Catalog"):
+        if isinstance(error, duckdb.BinderException) and "Catalog" in first:
             hint = (
                 " (DuckDB views name the database file they were built in: a copied or renamed warehouse"
                 " is read under its original file name, or rebuilt with dbt build)"

@@ -10,7 +10,8 @@
     by cut.
 
     The pairs are found once per session over the union of the cuts' windows and summed per cut over those
-    inside its window, not found again for every cut: a full build has 25 cuts whose 7-day windows overlap. -#}
+    inside its window, not found again for every cut (a full build's cuts are hours apart, their windows days
+    long). What bounds the cost at scale is the reader side's knn_reader_neighbours (README, Benchmarks). -#}
 
 {{ cut_keyed_config() }}
 
