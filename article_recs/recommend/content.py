@@ -235,49 +235,58 @@ def _reader_lists(
     max_reads_per_reader: int,
     reader_neighbours: int,
 ) -> pd.DataFrame:
-    """Reader lists from the related scores (``neighbours``: source index, target index, rank, score)."""
+    """Reader lists from the related scores (``neighbours``: source index, target index, rank, score).
+
+    Readers and articles are integer codes until the top ``recs_per_source`` of each reader are known
+    (readers numbered in ``domain_userid`` order, targets in article-id order, so ties break as on the ids):
+    at 10M events a cut has ~10M (reader, neighbour) pairs, which as Python strings took the dbt process past
+    6 GiB."""
     if reads.empty or neighbours.empty:
         return pd.DataFrame()
-    reads = reads.assign(
-        article_id=reads["article_id"].astype(str), domain_userid=reads["domain_userid"].astype(str)
+    reader_codes, reader_ids = pd.factorize(reads["domain_userid"].astype(str), sort=True)
+    reads = pd.DataFrame(
+        {
+            "reader": reader_codes,
+            "article_id": reads["article_id"].astype(str).to_numpy(),
+            **({"last_read_at": reads["last_read_at"].to_numpy()} if "last_read_at" in reads else {}),
+        }
     )
-    order = (
-        ["domain_userid", "last_read_at", "article_id"]
-        if "last_read_at" in reads
-        else ["domain_userid", "article_id"]
-    )
+    order = ["reader", "last_read_at", "article_id"] if "last_read_at" in reads else ["reader", "article_id"]
     recent = reads.sort_values(order, ascending=[True] + [False] * (len(order) - 1), kind="stable")
-    recent = recent[recent.groupby("domain_userid").cumcount() < max_reads_per_reader]
-    n_reads = recent.groupby("domain_userid").size().rename("n_reads")
-    source_pos = pd.Series(
-        np.arange(len(source_ids)), index=pd.Index(source_ids.astype(str), name="article_id")
+    recent = recent[recent.groupby("reader").cumcount() < max_reads_per_reader]
+    n_reads = np.bincount(recent["reader"].to_numpy(), minlength=len(reader_ids))
+    source_pos = pd.Series(np.arange(len(source_ids)), index=pd.Index(source_ids.astype(str)))
+    recent_source = recent["article_id"].map(source_pos)
+    known = recent_source.notna().to_numpy()
+    recent = pd.DataFrame(
+        {
+            "reader": recent["reader"].to_numpy()[known],
+            "source": recent_source.to_numpy()[known].astype(np.int64),
+        }
     )
-    recent = recent.join(source_pos.rename("source"), on="article_id", how="inner")
     best = neighbours[neighbours["rank"] <= reader_neighbours]
-    pairs = recent[["domain_userid", "source"]].merge(best[["source", "target", "score"]], on="source")
+    pairs = recent.merge(best[["source", "target", "score"]], on="source")
     if pairs.empty:
         return pd.DataFrame()
-    pairs["recommended_article_id"] = target_ids[pairs["target"].to_numpy()].astype(str)
-    sums = pairs.groupby(["domain_userid", "recommended_article_id"], as_index=False)["score"].sum()
-    sums = sums.join(n_reads, on="domain_userid")
-    sums["score"] = np.minimum(sums["score"] / sums["n_reads"], 1.0)
-    already = (
-        reads[["domain_userid", "article_id"]]
-        .drop_duplicates()
-        .rename(columns={"article_id": "recommended_article_id"})
-    )
-    sums = sums.merge(already, how="left", indicator=True)
-    sums = sums[(sums["_merge"] == "left_only") & (sums["score"] > 0)]
-    sums = sums.sort_values(
-        ["domain_userid", "score", "recommended_article_id"], ascending=[True, False, True], kind="stable"
-    )
-    sums["rank"] = sums.groupby("domain_userid").cumcount() + 1
+    sums = pairs.groupby(["reader", "target"], as_index=False, sort=False)["score"].sum()
+    sums["score"] = np.minimum(sums["score"].to_numpy() / n_reads[sums["reader"].to_numpy()], 1.0)
+    # never what the reader read in the window: (reader, target) keys of their reads of a target article
+    target_pos = pd.Series(np.arange(len(target_ids)), index=pd.Index(target_ids.astype(str)))
+    read_target = reads["article_id"].map(target_pos)
+    n_targets = len(target_ids)
+    is_target = read_target.notna().to_numpy()
+    read_readers = reads["reader"].to_numpy()[is_target].astype(np.int64)
+    read_keys = read_readers * n_targets + read_target.to_numpy()[is_target].astype(np.int64)
+    keys = sums["reader"].to_numpy(dtype=np.int64) * n_targets + sums["target"].to_numpy(dtype=np.int64)
+    sums = sums[~np.isin(keys, read_keys) & (sums["score"].to_numpy() > 0)]
+    sums = sums.sort_values(["reader", "score", "target"], ascending=[True, False, True], kind="stable")
+    sums["rank"] = sums.groupby("reader").cumcount() + 1
     sums = sums[sums["rank"] <= recs_per_source]
     return pd.DataFrame(
         {
             "source_entity_type": "reader",
-            "source_entity_id": sums["domain_userid"].to_numpy(),
-            "recommended_article_id": sums["recommended_article_id"].to_numpy(),
+            "source_entity_id": np.asarray(reader_ids, dtype=object)[sums["reader"].to_numpy()],
+            "recommended_article_id": target_ids[sums["target"].to_numpy()].astype(str),
             "rank": sums["rank"].to_numpy(dtype=np.int64),
             "score": sums["score"].to_numpy(dtype=np.float64),
         }
