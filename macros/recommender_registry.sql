@@ -115,14 +115,15 @@
 {%- endmacro %}
 
 
-{#- on-run-end: for each strategy model that errored in this invocation (a Python model raising, a SQL error)
+{#- on-run-end: for each strategy model (or a model it is built from: recommender_training_models) that
+    errored in this invocation (a Python model raising, a SQL error)
     or whose error-severity data tests failed, insert a `failed` model_registry row per site trained on, with
     the error. dbt skipped everything downstream of the failure (recommendations, model_registry), so the
     current models stay current; the failed row is the trace. Nothing when model_registry does not exist yet
     (the first run ever failed: there is no current model to keep either). -#}
 {% macro record_failed_recommender_models(results) %}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
-    {%- set strategies = recommender_strategy_models() -%}{#- model name -> strategy -#}
+    {%- set strategies = recommender_training_models() -%}{#- model name -> strategy -#}
     {%- set failures = {} -%}
     {%- for result in results -%}
         {%- set node = result.node -%}

@@ -17,6 +17,15 @@
     {{ return(models) }}
 {% endmacro %}
 
+{#- Every model that trains a strategy (dbt model name -> strategy): the strategy models and the models they
+    are built from (item-kNN's reads and neighbours), so that the registry records a failure in any of them as
+    that strategy's failed training, not only an error of its lists model. -#}
+{% macro recommender_training_models() %}
+    {%- set models = recommender_strategy_models() %}
+    {%- do models.update({'item_knn_reads': 'item_knn', 'item_knn_neighbours': 'item_knn'}) %}
+    {{ return(models) }}
+{% endmacro %}
+
 {#- The site's fallback at each cut: its 'default' list pads every strategy's short lists (a strategy with a
     default list of its own, popularity or trending, pads with its own) and answers for an unknown article.
     Trending (the last hours' reads), not the 7-day popularity: news is read on the day it appears. -#}
