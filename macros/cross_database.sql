@@ -75,9 +75,10 @@
     power(cast({{ base }} as {{ type_double() }}), {{ exponent }})
 {%- endmacro %}
 
-{#- Natural log of (1 + x). -#}
+{#- Natural log of (1 + x), as a double (on PostgreSQL a sum of integers is numeric, and ln of a numeric is a
+    numeric with other digits than the double DuckDB computes). -#}
 {% macro log1p(x) -%}
-    ln(1 + {{ x }})
+    ln(1 + cast({{ x }} as {{ type_double() }}))
 {%- endmacro %}
 
 {#- Planner settings for the long CTE chains of the SQL recommenders and evaluations, run as a pre-hook
