@@ -10,8 +10,8 @@
         never an article the reader read in the cut's training window (recommender_cut_reads).
 
     Cost. The heavy aggregate, anti-join and window key a reader at a cut by one integer (reader_id, numbered
-    here), not by (site_id, cut_at, domain_userid), and item_knn_reads and item_knn_neighbours are read where
-    they are used, not through import CTEs that DuckDB would hold in memory (item_knn_neighbours' header):
+    here), not by (site_id, cut_at, domain_userid), and the CTEs are inlined (cte_not_materialized(),
+    macros/cross_database.sql), not materialized in memory by DuckDB (item_knn_neighbours' header):
     at 10M events the reader side sums ~170M (reader, candidate) pairs over 25 cuts, which with a 36-character
     id in every key did not fit in a 3 GB memory_limit. -#}
 
@@ -31,6 +31,18 @@ cut_reads as (
 
 ),
 
+item_knn_reads as {{ cte_not_materialized() }} (
+
+    select * from {{ ref('item_knn_reads') }}
+
+),
+
+item_knn_neighbours as {{ cte_not_materialized() }} (
+
+    select * from {{ ref('item_knn_neighbours') }}
+
+),
+
 related as (
 
     select
@@ -43,7 +55,7 @@ related as (
         item_knn_neighbours.neighbour_rank as rank,
         item_knn_neighbours.score
 
-    from {{ ref('item_knn_neighbours') }} as item_knn_neighbours
+    from item_knn_neighbours
     inner join cuts
         on
             item_knn_neighbours.site_id = cuts.site_id
@@ -56,7 +68,7 @@ reader_neighbours as (
 
     select item_knn_neighbours.*
 
-    from {{ ref('item_knn_neighbours') }} as item_knn_neighbours
+    from item_knn_neighbours
     inner join cuts
         on
             item_knn_neighbours.site_id = cuts.site_id
@@ -74,7 +86,7 @@ readers as (
         count(*) as n_reads,
         row_number() over (order by site_id, cut_at, domain_userid) as reader_id
 
-    from {{ ref('item_knn_reads') }}
+    from item_knn_reads
     where cut_at >= (select min(cuts.cut_at) as first_cut_at from cuts)
     group by site_id, cut_at, domain_userid
 
@@ -102,7 +114,7 @@ reader_sums as (
         reader_neighbours.recommended_article_id,
         sum(reader_neighbours.score) as score_sum
 
-    from {{ ref('item_knn_reads') }} as capped_reads
+    from item_knn_reads as capped_reads
     inner join readers
         on
             capped_reads.site_id = readers.site_id

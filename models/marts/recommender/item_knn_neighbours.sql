@@ -10,9 +10,10 @@
 
     A table of its own: at 10M events the co-read pairs are ~200M over 25 cuts, and their aggregate, window and
     the reader side did not fit in one statement in a 3 GB memory_limit. Keyed by (site_id, cut_at),
-    incremental by cut (macros/recommender_cuts.sql). item_knn_reads is read where it is used, not through an
-    import CTE: DuckDB materializes a CTE that is used more than once, and holding the 12.5M capped reads of
-    a 10M-event build in memory made this statement fail at 3 GB (as a table scan it spills and finishes). -#}
+    incremental by cut (macros/recommender_cuts.sql). Its CTEs are inlined (cte_not_materialized(),
+    macros/cross_database.sql): DuckDB materializes a CTE that is used more than once, and holding the 12.5M
+    capped reads of a 10M-event build in memory made this statement fail at 3 GB (inlined, it spills and
+    finishes). -#}
 
 {{ cut_keyed_config() }}
 
@@ -30,6 +31,12 @@ candidates as (
 
 ),
 
+item_knn_reads as {{ cte_not_materialized() }} (
+
+    select * from {{ ref('item_knn_reads') }}
+
+),
+
 norms as (
 
     select
@@ -38,7 +45,7 @@ norms as (
         item_knn_reads.article_id,
         sqrt(sum(item_knn_reads.weight * item_knn_reads.weight)) as norm
 
-    from {{ ref('item_knn_reads') }} as item_knn_reads
+    from item_knn_reads
     where item_knn_reads.cut_at >= (select min(cuts.cut_at) as first_cut_at from cuts)
     group by item_knn_reads.site_id, item_knn_reads.cut_at, item_knn_reads.article_id
 
@@ -54,8 +61,8 @@ co_reads as (
         sum(source_reads.weight * target_reads.weight) as dot,
         count(*) as co_readers
 
-    from {{ ref('item_knn_reads') }} as source_reads
-    inner join {{ ref('item_knn_reads') }} as target_reads
+    from item_knn_reads as source_reads
+    inner join item_knn_reads as target_reads
         on
             source_reads.site_id = target_reads.site_id
             and source_reads.cut_at = target_reads.cut_at
