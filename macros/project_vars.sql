@@ -19,6 +19,7 @@
         'article_recs__covisitation_half_life_hours',
         'article_recs__covisitation_max_gap',
         'article_recs__covisitation_window_days',
+        'article_recs__cut_batch_sources',
         'article_recs__days_late_allowed',
         'article_recs__decay_half_life_days',
         'article_recs__earliest_event_tstamp',

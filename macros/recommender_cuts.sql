@@ -6,18 +6,99 @@
     every cut. -#}
 
 {#- The rows of recommender_cuts (optionally only those matching `condition`) that a run computes: on an
-    incremental run, those the model's table does not hold yet. A whole select, for `cuts as ({{ cuts_to_build() }})`. -#}
-{% macro cuts_to_build(condition=none) -%}
+    incremental run, those the model's table does not hold yet. A whole select, for `cuts as ({{ cuts_to_build() }})`.
+    batched=true (a model configured with cut_keyed_config(batched=true)): only the first batch of them
+    (cut_batches()); the model's post-hook build_cut_batches() writes the others. -#}
+{% macro cuts_to_build(condition=none, batched=false, skip_built=none) -%}
     select * from {{ ref('recommender_cuts') }} as cuts
     where
         {{ condition or 'true' }}
-        {%- if is_incremental() %}
+        {%- if (is_incremental() if skip_built is none else skip_built) %}
         and not exists (
             select 1
             from {{ this }} as built
             where built.site_id = cuts.site_id and built.cut_at = cuts.cut_at
         )
         {%- endif %}
+        {%- if batched %}
+        {%- set batches = cut_batches(condition) %}
+        and {{ cut_batch_filter(batches[0] if batches else none) }}
+        {%- endif %}
+{%- endmacro %}
+
+{#- Batched builds. A model whose rows grow with the sources at each cut (ranker_candidates: every strategy's
+    candidates of every source) cannot compute every cut of a full build in one statement at scale: at 10M
+    events, 25 cut times x ~58k sources made 125M candidate rows, and the one statement spilled past 42 GB. A
+    batched model computes the cuts a run builds in batches of consecutive cut times holding at most
+    article_recs__cut_batch_sources list sources (recommender_list_sources), one statement per batch, so a full
+    build needs the memory of one batch, not of the whole history; a two-hourly run (one new cut time) is one
+    batch. The model's own statement computes the first batch (cuts_to_build(batched=true)); the post-hook
+    build_cut_batches() inserts the others with the same compiled SQL, its batch filter replaced. All inside the
+    model's transaction; were a run killed between two batches anyway, the next run computes the cuts the table
+    lacks, as for any cut-keyed model. -#}
+
+{#- The batches of the cuts matching `condition` a run builds (cuts_to_build: on an incremental run, or with
+    skip_built=true, those not in the model's table yet; on a full refresh all of them), as a list of [first cut_at, last cut_at] strings, in cut order. Empty when nothing is to be built, and
+    outside a run (parse, docs, unit tests). -#}
+{% macro cut_batches(condition=none, skip_built=none) -%}
+    {%- if not (execute and config.get('cut_batched') and model.resource_type != 'unit_test') -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- if load_relation(ref('recommender_list_sources')) is none %}{{ return([]) }}{% endif -%}
+    {%- set sized = run_query(
+        'select cast(cuts.cut_at as ' ~ dbt.type_string() ~ ') as cut_at, count(sources.site_id) as n_sources'
+        ~ ' from (' ~ cuts_to_build(condition, skip_built=skip_built) ~ ') as cuts'
+        ~ ' left join ' ~ ref('recommender_list_sources') ~ ' as sources'
+        ~ ' on sources.site_id = cuts.site_id and sources.cut_at = cuts.cut_at'
+        ~ ' group by cuts.cut_at order by cuts.cut_at'
+    ) -%}
+    {%- set limit = var('article_recs__cut_batch_sources') | int -%}
+    {%- set batches = [] -%}
+    {%- set current = namespace(first=none, last=none, n=0) -%}
+    {%- for cut_at, n_sources in sized.rows -%}
+        {%- if current.first is not none and current.n + n_sources > limit -%}
+            {%- do batches.append([current.first, current.last]) -%}
+            {%- set current.first = none -%}
+            {%- set current.n = 0 -%}
+        {%- endif -%}
+        {%- if current.first is none %}{% set current.first = cut_at %}{% endif -%}
+        {%- set current.last = cut_at -%}
+        {%- set current.n = current.n + n_sources -%}
+    {%- endfor -%}
+    {%- if current.first is not none %}{% do batches.append([current.first, current.last]) %}{% endif -%}
+    {{ return(batches) }}
+{%- endmacro %}
+
+{#- The predicate on `cuts` of one batch (true outside a run: every cut), between markers build_cut_batches()
+    finds in the compiled SQL. -#}
+{% macro cut_batch_filter(batch) -%}
+    /* cut batch */ (
+    {%- if batch is none %}true{% else -%}
+        cuts.cut_at >= cast('{{ batch[0] }}' as {{ dbt.type_timestamp() }})
+        and cuts.cut_at <= cast('{{ batch[1] }}' as {{ dbt.type_timestamp() }})
+    {%- endif -%}
+    ) /* end cut batch */
+{%- endmacro %}
+
+{#- Post-hook of a batched model (cut_keyed_config(batched=true)): after its statement computed the first batch,
+    insert the other batches, each with the model's compiled SQL whose batch filter is swapped for the batch's.
+    Read after that first insert: the cuts still missing from the table are exactly the other batches. -#}
+{% macro build_cut_batches(condition=none) -%}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {#- (not load_relation(this): on a first build dbt's relation cache does not hold the new table yet) -#}
+    {%- set batches = cut_batches(condition, skip_built=true) -%}
+    {%- set marked = modules.re.compile('/\* cut batch \*/.*?/\* end cut batch \*/', modules.re.DOTALL) -%}
+    {%- if batches and marked.search(compiled_code) is none -%}
+        {{ exceptions.raise_compiler_error(this ~ ' is batched but its SQL has no cuts_to_build(batched=true)') }}
+    {%- endif -%}
+    {%- for batch in batches -%}
+        {{ log(this.identifier ~ ': cut batch ' ~ (loop.index + 1) ~ ' of ' ~ (loop.length + 1) ~ ' (cut times '
+            ~ batch[0] ~ ' to ' ~ batch[1] ~ ')', info=true) }}
+        {%- do run_query(
+            'insert into ' ~ this ~ ' ' ~ marked.sub(cut_batch_filter(batch), compiled_code, count=1)
+        ) -%}
+    {%- endfor -%}
+    {{ return('') }}
 {%- endmacro %}
 
 {#- Post-hook of every cut-keyed model: drop the rows of cuts that recommender_cuts no longer lists (on Spark:
@@ -36,16 +117,17 @@
 
 {#- The config of a cut-keyed model (an incremental append of the new cuts, old cuts retired; on Spark an
     insert_overwrite of the new cuts' partitions, macros/spark.sql). -#}
-{% macro cut_keyed_config() -%}
-    {{ return(adapter.dispatch('cut_keyed_config', 'article_recs')()) }}
+{% macro cut_keyed_config(batched=false) -%}
+    {{ return(adapter.dispatch('cut_keyed_config', 'article_recs')(batched)) }}
 {%- endmacro %}
-{% macro default__cut_keyed_config() -%}
+{% macro default__cut_keyed_config(batched=false) -%}
     {%- if stateful_materialization() == 'incremental' %}
     {{ config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        post_hook=["{{ retire_cuts() }}"],
+        cut_batched=batched,
+        post_hook=(["{{ build_cut_batches() }}"] if batched else []) + ["{{ retire_cuts() }}"],
     ) }}
     {%- else %}
     {{ config(materialized=stateful_materialization()) }}

@@ -262,8 +262,9 @@ where
     computes the cuts the table does not hold yet (cuts_to_build) and writes them with insert_overwrite, which
     dbt-spark runs in dynamic partition-overwrite mode: only the partitions of the rows written are replaced,
     every other cut stays as it was. What DuckDB's append + delete does, in whole partitions. dbt-spark refuses
-    insert_overwrite over a SQL endpoint connection: there the tables are rebuilt whole. -#}
-{% macro spark__cut_keyed_config() -%}
+    insert_overwrite over a SQL endpoint connection: there the tables are rebuilt whole. `batched` is ignored: a
+    Spark cluster computes every cut of a full build in one statement (cut_batches() is empty). -#}
+{% macro spark__cut_keyed_config(batched=false) -%}
     {%- if target.endpoint -%}
         {{ config(materialized='table') }}
         {{ return('') }}

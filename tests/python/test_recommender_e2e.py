@@ -11,7 +11,8 @@ on for hours after it - the models must not see them):
    registry, the on-run-end hook records 'failed' rows, and the current models must stay current;
 5. ``dbt run --full-refresh`` of the recommender models four hours later (as_of = AS_OF + 4 h): AS_OF is then
    an evaluation cut, computed from scratch with the later events in the warehouse - its lists must be the
-   lists served at run 1, row for row.
+   lists served at run 1, row for row. This run builds the batched cut-keyed models (ranker_candidates,
+   recommendation_lists) one cut time per batch (article_recs__cut_batch_sources = 1), run 1 all at once.
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ BROKEN_ALS = {"article_recs__als_factors": "not-a-number"}
 AS_OF = pd.Timestamp("2026-11-20 12:00:00")
 LATER = AS_OF + pd.Timedelta(hours=4)
 LISTS_COLUMNS = "site_id, strategy, source_entity_type, source_entity_id, recommended_article_id, rank, score"
+CANDIDATES_AT_AS_OF = (
+    f"select * exclude (cut_at) from recommender.ranker_candidates where cut_at = '{AS_OF}' "
+    "order by site_id, source_entity_type, source_entity_id, recommended_article_id"
+)
 
 
 @dataclass
@@ -60,6 +65,8 @@ class Runs:
     failed_run_ok: bool | None = None
     served_at_as_of: pd.DataFrame | None = None  # the current recommendations after run 1
     evaluated_later: pd.DataFrame | None = None  # recommendation_lists at cut AS_OF, recomputed at LATER
+    candidates: list[pd.DataFrame] = field(default_factory=list)  # ranker_candidates at AS_OF, runs 1 and 5
+    later_log: str = ""  # run 5's dbt output
 
     def query(self, sql: str) -> pd.DataFrame:
         con = duckdb.connect(str(self.path), read_only=True)
@@ -104,6 +111,7 @@ def runs(tmp_path_factory) -> Runs:
         where m.status = 'current'
         """
     )
+    result.candidates.append(result.query(CANDIDATES_AT_AS_OF))
     for _ in range(2):
         run_dbt(RERUN, dbt_vars=dbt_vars, **where)
         result.snapshot()
@@ -112,11 +120,12 @@ def runs(tmp_path_factory) -> Runs:
     )
     result.failed_run_ok = failed.ok
     result.snapshot()
-    run_dbt(
+    result.later_log = run_dbt(
         ["run", "--full-refresh", "--select", "recommender_sites+,+recommendation_lists"],
-        dbt_vars={**dbt_vars, "article_recs__as_of": str(LATER)},
+        dbt_vars={**dbt_vars, "article_recs__as_of": str(LATER), "article_recs__cut_batch_sources": 1},
         **where,
-    )
+    ).stdout
+    result.candidates.append(result.query(CANDIDATES_AT_AS_OF))
     result.evaluated_later = result.query(
         f"select {LISTS_COLUMNS} from recommender.recommendation_lists where cut_at = '{AS_OF}'"
     )
@@ -235,6 +244,17 @@ def test_the_lists_served_at_a_cut_are_the_lists_evaluated_at_that_cut(runs: Run
         "ranker"
     ].tolist()
     assert ranker == ["catboost"], ranker
+
+
+def test_batched_models_computed_cut_by_cut_equal_those_computed_at_once(runs: Runs) -> None:
+    # run 5 logged one insert per further batch (macros/recommender_cuts.sql, build_cut_batches) ...
+    for model in ("ranker_candidates", "recommendation_lists"):
+        assert f"{model}: cut batch 2 of " in runs.later_log, model
+    # ... and its candidates at AS_OF are run 1's, computed with every cut of that build in one statement
+    # (its lists: test_the_lists_served_at_a_cut_are_the_lists_evaluated_at_that_cut)
+    at_once, cut_by_cut = runs.candidates
+    assert len(at_once) > 1000
+    pd.testing.assert_frame_equal(at_once, cut_by_cut, check_dtype=False)
 
 
 def test_a_full_build_writes_the_ranker_candidates_of_each_cut_together(runs: Runs) -> None:

@@ -29,7 +29,7 @@
     here: ordering recommendation_lists (11.4M rows) ran out of memory at 3 GB, and the other Python models'
     reads (recommender_cut_reads) did not get faster. -#}
 
-{{ cut_keyed_config() }}
+{{ cut_keyed_config(batched=true) }}
 {{ config(pre_hook="{{ preserve_insertion_order(false) }}", post_hook="{{ preserve_insertion_order(true) }}") }}
 
 {%- set strategy_models = recommender_strategy_models() %}
@@ -43,7 +43,7 @@ with
 
 cuts as {{ cte_not_materialized() }} (
 
-    {{ cuts_to_build() }}
+    {{ cuts_to_build(batched=true) }}
 
 ),
 

@@ -13,9 +13,11 @@
       strategy had nothing for it): padded items rank and score below the strategy's own items, keep the fill
       list's order and stay in (0, 1]. is_fill marks them.
     Every strategy also has a 'default' list at each cut: its own (popularity) or else the fill list (is_fill),
-    the answer for an article it has no list for - served by the API, scored by the evaluation alike. -#}
+    the answer for an article it has no list for - served by the API, scored by the evaluation alike.
+    A run computes its new cuts in batches of cut times (cut_keyed_config(batched=true), macros/recommender_cuts.sql):
+    its rows grow with the sources of every cut, as ranker_candidates' do. -#}
 
-{{ cut_keyed_config() }}
+{{ cut_keyed_config(batched=true) }}
 
 {%- set strategy_models = recommender_strategy_models().keys() | sort %}
 {%- set strategy_names = recommender_strategy_models().values() | sort %}
@@ -24,7 +26,7 @@ with
 
 cuts as (
 
-    {{ cuts_to_build() }}
+    {{ cuts_to_build(batched=true) }}
 
 ),
 
