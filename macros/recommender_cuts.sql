@@ -33,8 +33,8 @@
     article_recs__cut_batch_sources list sources (recommender_list_sources), one statement per batch, so a full
     build needs the memory of one batch, not of the whole history; a two-hourly run (one new cut time) is one
     batch. The model's own statement computes the first batch (cuts_to_build(batched=true)); the post-hook
-    build_cut_batches() inserts the others with the same compiled SQL, its batch filter replaced. All inside the
-    model's transaction; were a run killed between two batches anyway, the next run computes the cuts the table
+    build_cut_batches() inserts the others with the same compiled SQL, its batch filter replaced, a transaction
+    per batch. A run killed between two batches leaves whole cuts: the next run computes the cuts the table
     lacks, as for any cut-keyed model. -#}
 
 {#- The batches of the cuts matching `condition` a run builds (cuts_to_build: on an incremental run, or with
@@ -80,9 +80,12 @@
     ) /* end cut batch */
 {%- endmacro %}
 
-{#- Post-hook of a batched model (cut_keyed_config(batched=true)): after its statement computed the first batch,
-    insert the other batches, each with the model's compiled SQL whose batch filter is swapped for the batch's.
-    Read after that first insert: the cuts still missing from the table are exactly the other batches. -#}
+{#- Post-hook of a batched model (cut_keyed_config(batched=true)), after the commit of its statement (the first
+    batch): insert the other batches, each with the model's compiled SQL whose batch filter is swapped for the
+    batch's, each committed on its own. Read after that first insert: the cuts still missing from the table are
+    exactly the other batches. One transaction for all of them ran out of memory at 10M events: after eleven
+    batches (~100M rows) DuckDB had 2.7 GiB pinned and the insert of the twelfth failed, rolling back 31 minutes
+    of work. -#}
 {% macro build_cut_batches(condition=none) -%}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {#- (not load_relation(this): on a first build dbt's relation cache does not hold the new table yet) -#}
@@ -94,9 +97,10 @@
     {%- for batch in batches -%}
         {{ log(this.identifier ~ ': cut batch ' ~ (loop.index + 1) ~ ' of ' ~ (loop.length + 1) ~ ' (cut times '
             ~ batch[0] ~ ' to ' ~ batch[1] ~ ')', info=true) }}
-        {%- do run_query(
-            'insert into ' ~ this ~ ' ' ~ marked.sub(cut_batch_filter(batch), compiled_code, count=1)
-        ) -%}
+        {%- call statement('cut_batch', auto_begin=true) -%}
+            insert into {{ this }} {{ marked.sub(cut_batch_filter(batch), compiled_code, count=1) }}
+        {%- endcall -%}
+        {%- do adapter.commit() -%}
     {%- endfor -%}
     {{ return('') }}
 {%- endmacro %}
@@ -127,7 +131,7 @@
         incremental_strategy='append',
         on_schema_change='fail',
         cut_batched=batched,
-        post_hook=(["{{ build_cut_batches() }}"] if batched else []) + ["{{ retire_cuts() }}"],
+        post_hook=([after_commit("{{ build_cut_batches() }}")] if batched else []) + ["{{ retire_cuts() }}"],
     ) }}
     {%- else %}
     {{ config(materialized=stateful_materialization()) }}

@@ -30,7 +30,8 @@
     reads (recommender_cut_reads) did not get faster. -#}
 
 {{ cut_keyed_config(batched=true) }}
-{{ config(pre_hook="{{ preserve_insertion_order(false) }}", post_hook="{{ preserve_insertion_order(true) }}") }}
+{#- the setting restored after the batches (build_cut_batches, run after the commit) -#}
+{{ config(pre_hook="{{ preserve_insertion_order(false) }}", post_hook=after_commit("{{ preserve_insertion_order(true) }}")) }}
 
 {%- set strategy_models = recommender_strategy_models() %}
 {%- set sources_models = [] %}
