@@ -46,8 +46,8 @@ def _build_postgres(events: Path, work: Path, settings: PgSettings) -> str:
         "ARTICLE_RECS_PG_PASSWORD": settings.password,
         "ARTICLE_RECS_PG_DATABASE": settings.database,
     }
-    # one cut time per batch (macros/recommender_cuts.sql, cut_batches) where DuckDB computes every cut at once:
-    # the comparisons below then also check that batched cut-keyed models equal unbatched ones
+    # one cut time per batch (macros/recommender_cuts.sql, cut_batches) where DuckDB computes every cut at
+    # once: the comparisons below then also check that batched cut-keyed models equal unbatched ones
     return run_dbt(
         ["build", "--select", *SELECT],
         target="postgres",

@@ -14,7 +14,10 @@
     those (the trend and its change); for an article source, whether the candidate shares its section and the
     source's readers; for a reader, their history length (articles read in the window) and the share of it in
     the candidate's section. Nothing here reads an event at or after the cut: labels are joined in
-    ranker_training_rows, for scored cuts only. Incremental by cut.
+    ranker_training_rows, for scored cuts only. Incremental by cut, in batches of cut times (cut_keyed_config(
+    batched=true), macros/recommender_cuts.sql): at 10M events a cut time has ~5M candidate rows (58k sources),
+    and the 25 cut times of a full build in one statement had spilled 42 GB after 11 minutes (stopped); one cut
+    time takes 38-57 s in batches, the dbt process at most 4.0-4.4 GiB (README, Benchmarks, eighth round).
 
     Every CTE is inlined (cte_not_materialized(), macros/cross_database.sql): DuckDB would materialize the
     eleven read more than once and hold them in memory; and DuckDB may process the rows in any order
@@ -31,7 +34,10 @@
 
 {{ cut_keyed_config(batched=true) }}
 {#- the setting restored after the batches (build_cut_batches, run after the commit) -#}
-{{ config(pre_hook="{{ preserve_insertion_order(false) }}", post_hook=after_commit("{{ preserve_insertion_order(true) }}")) }}
+{{ config(
+    pre_hook="{{ preserve_insertion_order(false) }}",
+    post_hook=after_commit("{{ preserve_insertion_order(true) }}"),
+) }}
 
 {%- set strategy_models = recommender_strategy_models() %}
 {%- set sources_models = [] %}
