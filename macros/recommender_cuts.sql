@@ -10,7 +10,10 @@
     batched=true (a model configured with cut_keyed_config(batched=true)): only the first batch of them
     (cut_batches()), named cut by cut; the model's post-hook build_cut_batches() writes the others. -#}
 {% macro cuts_to_build(condition=none, batched=false, skip_built=none) -%}
-    {%- set batches = cut_batches(condition) if batched else [] %}
+    {%- if batched and condition -%}
+        {{ exceptions.raise_compiler_error('cuts_to_build: a batched model builds every cut (no condition)') }}
+    {%- endif -%}
+    {%- set batches = cut_batches() if batched else [] %}
     select * from {{ ref('recommender_cuts') }} as cuts
     where
         {{ condition or 'true' }}
@@ -36,11 +39,11 @@
     per batch. A run stopped between two batches keeps whole cuts: the next run computes the cuts the table
     lacks, as for any cut-keyed model. -#}
 
-{#- The batches of the cuts matching `condition` a run builds (cuts_to_build: on an incremental run, or with
+{#- The batches of the cuts a run builds (cuts_to_build: on an incremental run, or with
     skip_built=true, those not in the model's table yet; on a full refresh all of them), in cut order: a list of
     batches, each a list of [site_id, cut_at] (cut_at as text) of whole cut times. Empty when nothing is to be
     built, and outside a run (parse, docs, unit tests) and where the model is not batched (Spark). -#}
-{% macro cut_batches(condition=none, skip_built=none) -%}
+{% macro cut_batches(skip_built=none) -%}
     {%- if not (execute and config.get('cut_batched') and model.resource_type != 'unit_test') -%}
         {{ return([]) }}
     {%- endif -%}
@@ -48,7 +51,7 @@
     {%- set sized = run_query(
         'select cuts.site_id, cast(cuts.cut_at as ' ~ dbt.type_string() ~ ') as cut_at,'
         ~ ' count(sources.site_id) as n_sources'
-        ~ ' from (' ~ cuts_to_build(condition, skip_built=skip_built) ~ ') as cuts'
+        ~ ' from (' ~ cuts_to_build(skip_built=skip_built) ~ ') as cuts'
         ~ ' left join ' ~ ref('recommender_list_sources') ~ ' as sources'
         ~ ' on sources.site_id = cuts.site_id and sources.cut_at = cuts.cut_at'
         ~ ' group by cuts.site_id, cuts.cut_at order by cuts.cut_at, cuts.site_id'
@@ -97,10 +100,10 @@
     batch): insert the other batches, each with the model's compiled SQL whose batch filter is swapped for the
     batch's, each committed on its own (a run stopped between two batches keeps the batches it finished). Read
     after that first insert: the cuts still missing from the table are exactly the other batches. -#}
-{% macro build_cut_batches(condition=none) -%}
+{% macro build_cut_batches() -%}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {#- (not load_relation(this): on a first build dbt's relation cache does not hold the new table yet) -#}
-    {%- set batches = cut_batches(condition, skip_built=true) -%}
+    {%- set batches = cut_batches(skip_built=true) -%}
     {%- set marked = modules.re.compile('/\* cut batch \*/.*?/\* end cut batch \*/', modules.re.DOTALL) -%}
     {%- if batches and marked.search(compiled_code) is none -%}
         {{ exceptions.raise_compiler_error(this ~ ' is batched but its SQL has no cuts_to_build(batched=true)') }}
